@@ -1,0 +1,527 @@
+"""The `WGANGP` Keras model: a thin orchestrator over the pure math.
+
+The losses live in `losses.py` and the penalty in `penalties.py`; this file
+wires them into `compile`/`fit`, validates inputs, and handles saving.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_wgangp import losses, penalties
+
+__all__ = ["WGANGP"]
+
+_DEFAULT_BATCH_SIZE = 64
+
+
+def _paper_adam() -> keras.optimizers.Optimizer:
+    # Algorithm 1 of Gulrajani et al.: α = 1e-4, β1 = 0, β2 = 0.9.
+    return keras.optimizers.Adam(learning_rate=1e-4, beta_1=0.0, beta_2=0.9)
+
+
+def _infer_latent_dim(generator) -> int:
+    try:
+        shape = generator.input_shape
+    except (AttributeError, ValueError):
+        shape = None
+    if isinstance(shape, (list, tuple)) and len(shape) == 2 and isinstance(shape[1], int):
+        return int(shape[1])
+    raise ValueError(
+        "Could not infer `latent_dim` from the generator (it has no single "
+        f"(batch, latent_dim) input; input_shape={shape!r}). "
+        "Pass `latent_dim=` to WGANGP explicitly."
+    )
+
+
+def _has_batch_norm(model) -> bool:
+    layers = model._flatten_layers() if hasattr(model, "_flatten_layers") else []
+    return any(isinstance(layer, keras.layers.BatchNormalization) for layer in layers)
+
+
+def _unpack_x(data):
+    # Datasets may yield x, (x,) or (x, y); y is ignored.
+    if isinstance(data, (tuple, list)):
+        return data[0]
+    return data
+
+
+@keras.saving.register_keras_serializable(package="keras_wgangp")
+class WGANGP(keras.Model):
+    """WGAN-GP (Gulrajani et al. 2017, arXiv:1704.00028) as a Keras model.
+
+    `fit` trains with Algorithm 1 of the paper: every `train_step` makes
+    `critic_steps` critic updates, each on its own `batch_size` fresh real
+    examples, followed by one generator update. The critic loss is
+    `mean D(fake) − mean D(real) + gp_weight · GP` with the penalty of
+    `keras_wgangp.gradient_penalty`; the generator loss is `−mean D(G(z))`.
+
+    How batching works: `fit` groups `critic_steps × batch_size` real
+    examples into one element of the input pipeline and `train_step` splits
+    that element into `critic_steps` slices of `batch_size`. An epoch of
+    N examples therefore makes `ceil(N / (critic_steps·batch_size))` generator
+    updates and `critic_steps` times as many critic updates. A last, partial
+    group of n examples is split into `critic_steps` slices of
+    `ceil(n / critic_steps)` (wrapping around to reuse fewer than
+    `critic_steps` examples), so the critic always gets exactly
+    `critic_steps` updates per generator update.
+
+    Calling the model, `gan(z)`, is the same as `gan.generator(z)`.
+
+    Args:
+        generator: Any Keras model or layer mapping `(batch, latent_dim)`
+            latents to examples shaped like the data.
+        critic: Any Keras model or layer mapping a batch of examples to one
+            score per example, shape `(batch, 1)` or `(batch,)`. Avoid
+            BatchNormalization (a warning says why); use LayerNormalization.
+        latent_dim: Size of z. Inferred from the generator's input shape
+            when omitted.
+        critic_steps: Critic updates per generator update (n_critic = 5 in
+            the paper).
+        gp_weight: Penalty coefficient λ (10 in the paper).
+        target_norm: Gradient norm the penalty pulls towards (1 in the paper).
+        seed: Seed of the model's `keras.random.SeedGenerator`, which draws
+            every latent and ε inside `train_step`; its state is saved with
+            the model.
+        **kwargs: Passed to `keras.Model` (for example `name`).
+
+    Examples:
+
+    >>> import keras_wgangp as kw
+    >>> gan = kw.WGANGP(kw.architectures.mlp_generator(units=32),
+    ...                 kw.architectures.mlp_critic(units=32), critic_steps=2)
+    >>> gan.compile()
+    >>> history = gan.fit(kw.data.toy_samples("8gaussians", 256, seed=0),
+    ...                   batch_size=64, epochs=1, verbose=0)
+    >>> gan.generate(4, seed=0).shape
+    (4, 2)
+    """
+
+    def __init__(
+        self,
+        generator,
+        critic,
+        latent_dim: int | None = None,
+        critic_steps: int = 5,
+        gp_weight: float = 10.0,
+        target_norm: float = 1.0,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        for role, net in (("generator", generator), ("critic", critic)):
+            if not isinstance(net, keras.layers.Layer):
+                raise TypeError(f"`{role}` must be a Keras model or layer, got {type(net).__name__}.")
+        if (
+            isinstance(critic_steps, bool)
+            or not isinstance(critic_steps, (int, np.integer))
+            or critic_steps < 1
+        ):
+            raise ValueError(f"`critic_steps` must be an integer >= 1, got {critic_steps!r}.")
+        if not np.isfinite(gp_weight) or gp_weight < 0:
+            raise ValueError(f"`gp_weight` must be a finite number >= 0, got {gp_weight!r}.")
+        self.generator = generator
+        self.critic = critic
+        self.latent_dim = int(latent_dim) if latent_dim is not None else _infer_latent_dim(generator)
+        self.critic_steps = int(critic_steps)
+        self.gp_weight = float(gp_weight)
+        self.target_norm = float(target_norm)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed, name="wgangp_seed")
+        self.generator_optimizer = None
+        self.critic_optimizer = None
+        self._wgangp_compile_config = None
+
+        # One critic call on concat(real, fake) is faster and identical for
+        # critics without batch statistics; with BatchNorm it would mix the
+        # two batches' statistics, so such critics get two separate calls.
+        self._critic_uses_batch_stats = _has_batch_norm(critic)
+        if self._critic_uses_batch_stats:
+            warnings.warn(
+                "The critic contains BatchNormalization. The gradient penalty is "
+                "defined per example, but BatchNorm makes each score depend on the "
+                "whole batch, so the penalised gradient is not the critic's "
+                "per-example gradient (Gulrajani et al. 2017, sec. 4). Use "
+                "keras.layers.LayerNormalization (or no normalization) instead.",
+                UserWarning,
+                stacklevel=2,
+            )
+
+        self.critic_loss_tracker = keras.metrics.Mean(name="critic_loss")
+        self.generator_loss_tracker = keras.metrics.Mean(name="generator_loss")
+        self.gradient_penalty_tracker = keras.metrics.Mean(name="gradient_penalty")
+        self.wasserstein_tracker = keras.metrics.Mean(name="wasserstein_estimate")
+        self.gradient_norm_tracker = keras.metrics.Mean(name="gradient_norm")
+        if getattr(generator, "built", False) and getattr(critic, "built", False):
+            self.built = True
+
+    # ------------------------------------------------------------------ API
+    def call(self, inputs, training=None):
+        return self.generator(inputs, training=training)
+
+    @property
+    def metrics(self):
+        # Listed here so Keras resets them every epoch and logs their
+        # running means: each logged value is the average over the epoch.
+        return [
+            self.critic_loss_tracker,
+            self.generator_loss_tracker,
+            self.gradient_penalty_tracker,
+            self.wasserstein_tracker,
+            self.gradient_norm_tracker,
+        ]
+
+    def compile(
+        self,
+        generator_optimizer=None,
+        critic_optimizer=None,
+        *,
+        steps_per_execution: int = 1,
+        jit_compile="auto",
+        run_eagerly: bool = False,
+    ) -> None:
+        """Sets the two optimizers and the execution options.
+
+        Args:
+            generator_optimizer: Optimizer instance, name or config for the
+                generator. Defaults to the paper's Adam(1e-4, β1=0, β2=0.9).
+            critic_optimizer: Same, for the critic; must be a separate instance.
+            steps_per_execution: `train_step` calls per `tf.function` call.
+            jit_compile: `"auto"` (XLA off on CPU-only machines, as in Keras),
+                `True` or `False`.
+            run_eagerly: Run `train_step` eagerly, for debugging.
+
+        Returns:
+            None.
+
+        Examples:
+
+        >>> import keras_wgangp as kw
+        >>> gan = kw.WGANGP(kw.architectures.mlp_generator(units=16),
+        ...                 kw.architectures.mlp_critic(units=16))
+        >>> gan.compile(critic_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
+        >>> float(gan.generator_optimizer.learning_rate)
+        0.0001
+        """
+        generator_optimizer = keras.optimizers.get(generator_optimizer) or _paper_adam()
+        critic_optimizer = keras.optimizers.get(critic_optimizer) or _paper_adam()
+        if generator_optimizer is critic_optimizer:
+            raise ValueError(
+                "generator_optimizer and critic_optimizer are the same object; "
+                "each network needs its own optimizer instance (their moments "
+                "and iteration counts must not be shared)."
+            )
+        super().compile(
+            optimizer=None,
+            steps_per_execution=steps_per_execution,
+            jit_compile=jit_compile,
+            run_eagerly=run_eagerly,
+        )
+        self.generator_optimizer = generator_optimizer
+        self.critic_optimizer = critic_optimizer
+        self._wgangp_compile_config = {
+            "generator_optimizer": keras.saving.serialize_keras_object(generator_optimizer),
+            "critic_optimizer": keras.saving.serialize_keras_object(critic_optimizer),
+            "steps_per_execution": steps_per_execution,
+            "jit_compile": jit_compile,
+            "run_eagerly": run_eagerly,
+        }
+
+    def get_compile_config(self):
+        return dict(self._wgangp_compile_config or {})
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        for key in ("generator_optimizer", "critic_optimizer"):
+            if config.get(key) is not None:
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        self.compile(**config)
+        # Build the optimizers now so that the loader can restore their
+        # variables (iterations, moments) from the file.
+        self._build_optimizers()
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "critic": keras.saving.serialize_keras_object(self.critic),
+            "latent_dim": self.latent_dim,
+            "critic_steps": self.critic_steps,
+            "gp_weight": self.gp_weight,
+            "target_norm": self.target_norm,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
+        config["critic"] = keras.saving.deserialize_keras_object(config["critic"])
+        trainable = config.pop("trainable", True)
+        model = cls(**config)
+        model.trainable = trainable
+        return model
+
+    def generate(self, num_samples: int, seed: int | None = 0, batch_size: int = 1024) -> np.ndarray:
+        """Draws `num_samples` examples from the generator (inference mode).
+
+        Args:
+            num_samples: How many examples to draw.
+            seed: Integer seed of the latents (same seed, same samples), or
+                `None` for fresh randomness.
+            batch_size: Generator batch size, to bound memory.
+
+        Returns:
+            A float32 NumPy array of shape `(num_samples, *data_shape)`.
+
+        Examples:
+
+        >>> import keras_wgangp as kw
+        >>> gan = kw.WGANGP(kw.architectures.mlp_generator(units=16),
+        ...                 kw.architectures.mlp_critic(units=16))
+        >>> bool((gan.generate(3, seed=1) == gan.generate(3, seed=1)).all())
+        True
+        """
+        if num_samples < 0:
+            raise ValueError(f"num_samples must be >= 0, got {num_samples}.")
+        z = keras.random.normal((int(num_samples), self.latent_dim), seed=seed)
+        chunks = [
+            keras.ops.convert_to_numpy(self.generator(z[i : i + batch_size], training=False))
+            for i in range(0, int(num_samples), batch_size)
+        ]
+        if not chunks:
+            out_shape = self.generator.compute_output_shape((0, self.latent_dim))
+            return np.zeros((0,) + tuple(out_shape[1:]), "float32")
+        return np.concatenate(chunks).astype("float32")
+
+    # ------------------------------------------------------------ training
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose="auto",
+        callbacks=None,
+        shuffle: bool = True,
+        initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
+        **kwargs,
+    ):
+        """Trains with Algorithm 1; see the class docstring for the batching.
+
+        Args:
+            x: A float NumPy array / tensor of real examples, or a
+                `tf.data.Dataset` yielding batches `x`, `(x,)` or `(x, y)`.
+            y: Ignored (labels are not used by an unconditional GAN).
+            batch_size: Real examples per critic update. Defaults to 64 for
+                arrays and to the dataset's own batch size for datasets.
+            epochs: Passes over the data.
+            verbose: As in `keras.Model.fit`.
+            callbacks: Keras callbacks.
+            shuffle: Reshuffle arrays every epoch (datasets are used as given).
+            initial_epoch: As in `keras.Model.fit`.
+            steps_per_epoch: Generator updates per epoch (each consumes
+                `critic_steps` batches), for infinite datasets.
+            **kwargs: Other `keras.Model.fit` arguments; validation data and
+                sample/class weights are rejected, since a GAN has no
+                validation loss to compute.
+
+        Returns:
+            A `keras.callbacks.History` whose `history` holds `critic_loss`,
+            `generator_loss`, `gradient_penalty`, `wasserstein_estimate` and
+            `gradient_norm`, each averaged over the epoch.
+        """
+        for unsupported in ("validation_data", "validation_split", "sample_weight", "class_weight"):
+            if kwargs.get(unsupported):
+                raise ValueError(f"WGANGP.fit does not support `{unsupported}`.")
+            kwargs.pop(unsupported, None)
+        if self.generator_optimizer is None:
+            raise RuntimeError("Call `compile()` on the WGANGP model before `fit()`.")
+        dataset, sample = self._make_dataset(x, batch_size, shuffle)
+        self._check_compatible(sample)
+        self._build_optimizers()
+        with warnings.catch_warnings():
+            if steps_per_epoch is None:
+                # A regrouped dataset has unknown length, so Keras finds the end
+                # of the first epoch by running out of data; that is expected.
+                warnings.filterwarnings("ignore", message="Your input ran out of data")
+            return super().fit(
+                dataset,
+                epochs=epochs,
+                verbose=verbose,
+                callbacks=callbacks,
+                shuffle=False,  # arrays were shuffled above; datasets are used as given
+                initial_epoch=initial_epoch,
+                steps_per_epoch=steps_per_epoch,
+                **kwargs,
+            )
+
+    def train_step(self, data):
+        real_all = _unpack_x(data)
+        # Every op of the step, optimizer counters and random draws included,
+        # waits for the data: when Keras calls the step once more on an
+        # exhausted dataset of unknown length, nothing may advance.
+        with tf.control_dependencies([real_all]):
+            return self._train_step(real_all)
+
+    def _train_step(self, real_all):
+        k = self.critic_steps
+        n = tf.shape(real_all)[0]
+        m = (n + k - 1) // k  # == batch_size except in a partial last group
+        rank = len(real_all.shape)
+        # Gradients are summed over replicas; dividing each replica's mean
+        # loss by the replica count makes the sum the global-batch mean.
+        replicas = self.distribute_strategy.num_replicas_in_sync
+        critic_vars = self.critic.trainable_variables
+        for i in range(k):
+            index = (tf.range(m) + i * m) % n
+            real = tf.gather(real_all, index)
+            z = keras.random.normal((m, self.latent_dim), seed=self.seed_generator)
+            # Generated outside the tape: no generator gradients are needed here.
+            fake = tf.cast(self.generator(z, training=True), real.dtype)
+            epsilon = penalties.sample_epsilon(m, rank, seed=self.seed_generator)
+            x_hat = penalties.interpolate(real, fake, epsilon)
+            with tf.GradientTape() as tape:
+                real_scores, fake_scores = self._score(real, fake)
+                norms = penalties.gradient_norms(self.critic, x_hat, training=True)
+                penalty = penalties.penalty_from_norms(norms, self.target_norm)
+                d_loss = losses.critic_loss(real_scores, fake_scores) + self.gp_weight * penalty
+                scaled = self.critic_optimizer.scale_loss(d_loss / replicas)
+            grads = tape.gradient(scaled, critic_vars)
+            self.critic_optimizer.apply_gradients(zip(grads, critic_vars, strict=True))
+            self.critic_loss_tracker.update_state(d_loss)
+            self.gradient_penalty_tracker.update_state(penalty)
+            self.wasserstein_tracker.update_state(-losses.critic_loss(real_scores, fake_scores))
+            self.gradient_norm_tracker.update_state(tf.reduce_mean(norms))
+
+        generator_vars = self.generator.trainable_variables
+        z = keras.random.normal((m, self.latent_dim), seed=self.seed_generator)
+        with tf.GradientTape() as tape:
+            fake_scores = self.critic(self.generator(z, training=True), training=True)
+            g_loss = losses.generator_loss(fake_scores)
+            scaled = self.generator_optimizer.scale_loss(g_loss / replicas)
+        grads = tape.gradient(scaled, generator_vars)
+        self.generator_optimizer.apply_gradients(zip(grads, generator_vars, strict=True))
+        self.generator_loss_tracker.update_state(g_loss)
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def _score(self, real, fake):
+        if self._critic_uses_batch_stats:
+            real_scores = self.critic(real, training=True)
+            fake_scores = self.critic(fake, training=True)
+            return tf.reshape(real_scores, [-1]), tf.reshape(fake_scores, [-1])
+        scores = tf.reshape(self.critic(tf.concat([real, fake], 0), training=True), [-1])
+        return tf.split(scores, 2)
+
+    # ---------------------------------------------------------- validation
+    def _build_optimizers(self):
+        for optimizer, net in (
+            (self.generator_optimizer, self.generator),
+            (self.critic_optimizer, self.critic),
+        ):
+            if optimizer is not None and not optimizer.built and net.built:
+                optimizer.build(net.trainable_variables)
+
+    def _make_dataset(self, x, batch_size, shuffle):
+        """Returns (dataset of critic_steps-batch groups, a small sample batch)."""
+        if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
+            raise ValueError(f"`batch_size` must be a positive integer, got {batch_size!r}.")
+        if x is None:
+            raise ValueError("WGANGP.fit needs real data: pass a float array or a tf.data.Dataset as `x`.")
+        if isinstance(x, tf.data.Dataset):
+            return self._group_dataset(x, batch_size)
+        if isinstance(x, (tuple, list)) and len(x) and not np.isscalar(x[0]) and hasattr(x[0], "shape"):
+            x = x[0]
+        if isinstance(x, tf.Tensor):
+            x = x.numpy()
+        if not isinstance(x, np.ndarray):
+            raise TypeError(
+                f"WGANGP.fit takes a NumPy array, a tensor or a tf.data.Dataset; got {type(x).__name__}."
+            )
+        _check_dtype(x.dtype)
+        if x.ndim < 2:
+            raise ValueError(f"Data must be batched with shape (num_examples, ...); got shape {x.shape}.")
+        if len(x) == 0:
+            raise ValueError("The training data is empty (0 examples).")
+        if not np.isfinite(x).all():
+            bad = int((~np.isfinite(x)).reshape(len(x), -1).any(axis=1).sum())
+            raise ValueError(
+                f"The training data contains NaN or inf values in {bad} example(s); clean or drop them."
+            )
+        x = x.astype(keras.backend.floatx(), copy=False)
+        group = (batch_size or _DEFAULT_BATCH_SIZE) * self.critic_steps
+        dataset = tf.data.Dataset.from_tensor_slices(x)
+        if shuffle:
+            dataset = dataset.shuffle(len(x), reshuffle_each_iteration=True)
+        dataset = dataset.batch(group).prefetch(tf.data.AUTOTUNE)
+        return dataset, x[:2]
+
+    def _group_dataset(self, dataset, batch_size):
+        spec = _unpack_x(dataset.element_spec)
+        if not isinstance(spec, tf.TensorSpec):
+            raise TypeError(
+                f"The dataset must yield a tensor x (or (x, y)); its element spec is {dataset.element_spec}."
+            )
+        _check_dtype(spec.dtype.as_numpy_dtype)
+        first = next(iter(dataset.take(1)), None)
+        if first is None:
+            raise ValueError("The training dataset is empty (it yields no batches).")
+        first = np.asarray(_unpack_x(first))
+        if first.ndim < 2 or first.shape[0] == 0:
+            raise ValueError(
+                "The dataset must yield batches of shape (batch, ...); call "
+                f".batch(batch_size) on it. Its first element has shape {first.shape}."
+            )
+        if not np.isfinite(first).all():
+            raise ValueError("The first batch of the training dataset contains NaN or inf values.")
+        batch_size = batch_size or first.shape[0]
+        dataset = dataset.map(lambda *d: _unpack_x(d) if len(d) > 1 else d[0])
+        if spec.dtype != keras.backend.floatx():
+            dataset = dataset.map(lambda t: tf.cast(t, keras.backend.floatx()))
+        # rebatch regroups without touching single examples; the last group may be partial.
+        dataset = dataset.rebatch(batch_size * self.critic_steps).prefetch(tf.data.AUTOTUNE)
+        return dataset, first[:2].astype(keras.backend.floatx())
+
+    def _check_compatible(self, sample):
+        """Runs both networks on a tiny batch, in inference mode, before training."""
+        z = tf.zeros((len(sample), self.latent_dim))
+        try:
+            generated = self.generator(z, training=False)
+        except Exception as error:
+            raise ValueError(
+                f"The generator failed on a latent batch of shape {tuple(z.shape)} "
+                f"(latent_dim={self.latent_dim}): {error}"
+            ) from error
+        if tuple(generated.shape[1:]) != tuple(sample.shape[1:]):
+            raise ValueError(
+                f"The generator outputs examples of shape {tuple(generated.shape[1:])} but the "
+                f"data has shape {tuple(sample.shape[1:])}. Change the generator's last layers "
+                "(or reshape the data) so the two match."
+            )
+        try:
+            scores = self.critic(sample, training=False)
+        except Exception as error:
+            raise ValueError(f"The critic failed on a data batch of shape {sample.shape}: {error}") from error
+        shape = tuple(scores.shape)
+        if shape not in ((len(sample),), (len(sample), 1)):
+            raise ValueError(
+                f"The critic must output one score per example, shape (batch, 1) or (batch,), "
+                f"but for a batch of {len(sample)} it returned shape {shape}. End the critic "
+                "with Flatten() and Dense(1)."
+            )
+        self.built = True
+
+
+def _check_dtype(dtype) -> None:
+    if not np.issubdtype(np.dtype(dtype), np.floating):
+        raise TypeError(
+            f"WGANGP needs floating-point data, got dtype {np.dtype(dtype).name}. Convert and "
+            "scale it to the generator's output range first, e.g. for uint8 images: "
+            "x.astype('float32') / 127.5 - 1."
+        )

@@ -1,0 +1,134 @@
+"""The offline main job, the toy data, mode coverage and the plots."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from helpers import tiny_gan
+
+import keras_wgangp as kw
+from keras_wgangp.callbacks import CriticContour, plot_history
+from keras_wgangp.cli import main
+from keras_wgangp.evaluation import mode_coverage
+
+
+@pytest.mark.parametrize("name", kw.data.TOY_DATASETS)
+def test_toy_samples_shape_dtype_and_seed(name):
+    a = kw.data.toy_samples(name, 500, seed=3)
+    assert a.shape == (500, 2) and a.dtype == np.float32
+    np.testing.assert_array_equal(a, kw.data.toy_samples(name, 500, seed=3))
+    assert not np.array_equal(a, kw.data.toy_samples(name, 500, seed=4))
+
+
+def test_toy_gaussian_geometry():
+    centres, std = kw.data.toy_modes("8gaussians")
+    np.testing.assert_allclose(np.linalg.norm(centres, axis=1), 2 / 1.414, rtol=1e-6)
+    assert std == pytest.approx(0.02 / 1.414)
+    centres, std = kw.data.toy_modes("25gaussians")
+    assert sorted(set(np.round(centres[:, 0] * 2.828, 5))) == [-4, -2, 0, 2, 4]
+    assert std == pytest.approx(0.05 / 2.828)
+    x = kw.data.toy_samples("8gaussians", 20000, seed=0)
+    # Each point is within a few σ of a centre; σ per axis as specified.
+    offsets = x - centres_nearest(x, kw.data.toy_modes("8gaussians")[0])
+    assert offsets.std() == pytest.approx(0.02 / 1.414, rel=0.05)
+
+
+def centres_nearest(x, centres):
+    return centres[np.linalg.norm(x[:, None] - centres[None], axis=-1).argmin(axis=1)]
+
+
+def test_swissroll_scale():
+    x = kw.data.toy_samples("swissroll", 5000, seed=0)
+    radius = np.linalg.norm(x, axis=1) * 7.5
+    # t ranges over [1.5π, 4.5π]; noise 0.25 blurs the ends slightly.
+    assert 1.5 * np.pi - 1.5 < radius.min() and radius.max() < 4.5 * np.pi + 1.5
+
+
+def test_unknown_toy_name():
+    with pytest.raises(ValueError, match="8gaussians"):
+        kw.data.toy_samples("9gaussians", 10)
+
+
+@pytest.mark.parametrize("name,modes", [("8gaussians", 8), ("25gaussians", 25)])
+def test_mode_coverage_real_and_collapsed(name, modes):
+    real = kw.data.toy_samples(name, 5000, seed=0)
+    result = mode_coverage(real, name)
+    assert result["modes_covered"] == modes == result["num_modes"]
+    assert result["high_quality_fraction"] > 0.98  # 3σ in 2-D keeps ≈ 98.9 %
+    collapsed = np.repeat(real[:1], 1000, axis=0)
+    assert mode_coverage(collapsed, name)["modes_covered"] == 1
+    far = real + 10.0
+    assert mode_coverage(far, name)["high_quality_fraction"] == 0.0
+
+
+def test_plots_are_written(tmp_path):
+    gan = tiny_gan(critic_steps=1)
+    gan.compile()
+    real = kw.data.toy_samples("8gaussians", 256, seed=0)
+    contour = CriticContour(str(tmp_path / "c"), real, every_n_epochs=2, num_generated=100, grid_size=20)
+    history = gan.fit(real, batch_size=64, epochs=4, callbacks=[contour], verbose=0)
+    assert [os.path.basename(p) for p in contour.paths] == ["critic_epoch_0002.png", "critic_epoch_0004.png"]
+    path = plot_history(history, str(tmp_path / "h.png"))
+    for p in contour.paths + [path]:
+        with open(p, "rb") as handle:
+            assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_train_command_writes_everything(tmp_path):
+    out = tmp_path / "run"
+    code = main(
+        [
+            "train",
+            "--steps",
+            "30",
+            "--epochs",
+            "2",
+            "--units",
+            "16",
+            "--batch-size",
+            "32",
+            "--output",
+            str(out),
+            "--verbose",
+            "0",
+        ]
+    )
+    assert code == 0
+    for name in (
+        "critic_contour.png",
+        "losses.png",
+        "model.keras",
+        "summary.json",
+        "contours/critic_epoch_0001.png",
+        "contours/critic_epoch_0002.png",
+    ):
+        assert (out / name).exists(), name
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["generator_steps"] == 30 and summary["critic_steps"] == 150
+    assert summary["mode_coverage"]["num_modes"] == 8
+    assert set(summary["final_metrics"]) >= {"critic_loss", "generator_loss", "gradient_penalty"}
+
+
+def test_train_rejects_bad_flags(capsys):
+    assert main(["train", "--steps", "0"]) == 2
+    assert "--steps" in capsys.readouterr().err
+
+
+def test_help_runs_as_a_module():
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_wgangp", "train", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0
+    for flag in (
+        "--dataset",
+        "--steps",
+        "--batch-size",
+        "--critic-steps",
+        "--gp-weight",
+        "--seed",
+        "--output",
+    ):
+        assert flag in result.stdout

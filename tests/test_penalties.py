@@ -1,0 +1,158 @@
+"""Exact values of the gradient penalty and the classic bugs it must not have."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import keras_wgangp as kw
+from keras_wgangp.penalties import gradient_norms, interpolate, penalty_from_norms, sample_epsilon
+
+SHAPES = {"rank2": (5,), "rank3": (4, 3), "rank4": (3, 3, 2)}
+
+
+def linear_critic(w):
+    w = tf.constant(w, tf.float32)
+
+    def critic(x):
+        axes = list(range(1, len(x.shape)))
+        return tf.reduce_sum(x * w, axis=axes)
+
+    return critic
+
+
+def quadratic_critic(x):
+    axes = list(range(1, len(x.shape)))
+    return 0.5 * tf.reduce_sum(tf.square(x), axis=axes)
+
+
+@pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
+@settings(max_examples=15, deadline=None)
+@given(scale=st.floats(0.05, 5.0), batch=st.integers(1, 9), seed=st.integers(0, 2**16))
+def test_linear_critic_gives_exact_penalty(shape, scale, batch, seed):
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal(shape).astype("float32")
+    w *= scale / np.linalg.norm(w)
+    real = rng.standard_normal((batch,) + shape).astype("float32")
+    fake = rng.standard_normal((batch,) + shape).astype("float32")
+    gp = kw.gradient_penalty(linear_critic(w), real, fake, seed=seed)
+    np.testing.assert_allclose(float(gp), (np.linalg.norm(w) - 1.0) ** 2, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
+def test_linear_keras_critic_gives_exact_penalty(shape):
+    critic = keras.Sequential([keras.Input(shape), keras.layers.Flatten(), keras.layers.Dense(1)])
+    kernel, bias = critic.layers[-1].get_weights()
+    kernel = np.full_like(kernel, 0.7)
+    critic.layers[-1].set_weights([kernel, bias + 3.0])
+    real = np.random.rand(6, *shape).astype("float32")
+    fake = np.random.rand(6, *shape).astype("float32")
+    expected = (np.linalg.norm(kernel) - 1.0) ** 2
+    np.testing.assert_allclose(float(kw.gradient_penalty(critic, real, fake)), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
+def test_quadratic_critic_with_real_equal_fake(shape):
+    # f(x) = ½‖x‖² has ∇f(x) = x, and x̂ = x whatever ε is when real == fake,
+    # so the penalty is the batch mean of (‖x_i‖ − 1)², one norm per example.
+    x = np.random.default_rng(0).standard_normal((7,) + shape).astype("float32")
+    x[0] *= 0.0  # an example with zero gradient
+    norms = np.linalg.norm(x.reshape(len(x), -1), axis=1)
+    expected = np.mean((norms - 1.0) ** 2)
+    got = float(kw.gradient_penalty(quadratic_critic, x, x))
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    # The classic bug: one norm over the whole batch instead of one per example.
+    assert abs(got - (np.linalg.norm(x) - 1.0) ** 2) > 0.1
+
+
+def test_target_norm_option():
+    x = np.ones((4, 3), "float32")
+    got = float(kw.gradient_penalty(quadratic_critic, x, x, target_norm=2.0))
+    np.testing.assert_allclose(got, (np.sqrt(3.0) - 2.0) ** 2, rtol=1e-6)
+
+
+def test_epsilon_is_one_uniform_draw_per_example():
+    # real = 0, fake = 1 in d dims, quadratic critic: x̂ = (1 − ε)·1, so
+    # ‖∇D(x̂)‖ = (1 − ε)√d and, with u = 1 − ε ~ U[0,1],
+    # E[GP] = E[(u√d − 1)²] = d/3 − √d + 1.
+    d, n = 16, 40_000
+    real = tf.zeros((n, d))
+    fake = tf.ones((n, d))
+    got = float(kw.gradient_penalty(quadratic_critic, real, fake, seed=7))
+    per_example_uniform = d / 3 - np.sqrt(d) + 1  # 2.333
+    per_element_uniform = (np.sqrt(d / 3) - 1) ** 2  # ≈ 1.71 (ε drawn per element)
+    per_example_normal = d + 1  # 17 (ε ~ N(0, 1))
+    assert abs(got - per_example_uniform) < 0.06, got
+    assert abs(got - per_element_uniform) > 0.4
+    assert abs(got - per_example_normal) > 10
+
+
+def test_sample_epsilon_shape_and_distribution():
+    eps = sample_epsilon(20_000, rank=4, seed=3).numpy()
+    assert eps.shape == (20_000, 1, 1, 1)
+    assert eps.min() >= 0.0 and eps.max() <= 1.0
+    # Uniform moments: mean 1/2, variance 1/12.
+    assert abs(eps.mean() - 0.5) < 0.01
+    assert abs(eps.var() - 1 / 12) < 0.003
+
+
+def test_interpolate_endpoints():
+    real, fake = tf.fill((2, 3), 5.0), tf.fill((2, 3), -1.0)
+    out = interpolate(real, fake, tf.constant([[1.0], [0.0]])).numpy()
+    np.testing.assert_array_equal(out[0], 5.0)
+    np.testing.assert_array_equal(out[1], -1.0)
+
+
+def test_zero_gradient_gives_finite_penalty_and_gradient():
+    # A critic whose input gradient is exactly zero: sqrt(0) must not give NaN.
+    critic = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, kernel_initializer="zeros")])
+    x = tf.random.normal((8, 4))
+    with tf.GradientTape() as tape:
+        gp = kw.gradient_penalty(critic, x, x + 1.0)
+    grads = tape.gradient(gp, critic.trainable_variables)
+    assert float(gp) == pytest.approx(1.0)
+    for g in grads:
+        assert g is None or np.isfinite(g.numpy()).all()
+
+
+def test_penalty_gradient_matches_closed_form_for_linear_critic():
+    # GP(w) = (‖w‖ − 1)² ⇒ dGP/dw = 2(‖w‖ − 1)·w/‖w‖: the second-order path works.
+    w0 = np.array([[0.3], [-1.2], [0.5]], "float32")
+    critic = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    critic.layers[-1].set_weights([w0, np.zeros(1, "float32")])
+    x = tf.random.normal((5, 3))
+    with tf.GradientTape() as tape:
+        gp = kw.gradient_penalty(critic, x, -x)
+    grad_w = tape.gradient(gp, critic.layers[-1].kernel).numpy()
+    norm = np.linalg.norm(w0)
+    np.testing.assert_allclose(grad_w, 2 * (norm - 1) * w0 / norm, rtol=1e-5)
+
+
+def test_dynamic_batch_size_in_a_graph():
+    critic = linear_critic(np.full((3,), 0.5, "float32"))
+
+    @tf.function(input_signature=[tf.TensorSpec((None, 3)), tf.TensorSpec((None, 3))])
+    def penalty(real, fake):
+        return kw.gradient_penalty(critic, real, fake)
+
+    expected = (np.linalg.norm(np.full(3, 0.5)) - 1) ** 2
+    for batch in (1, 3, 17):
+        x = tf.random.normal((batch, 3))
+        np.testing.assert_allclose(float(penalty(x, -x)), expected, rtol=1e-5)
+
+
+def test_penalty_from_norms():
+    assert float(penalty_from_norms(tf.constant([1.0, 1.0]))) == 0.0
+    assert float(penalty_from_norms(tf.constant([0.0, 3.0]))) == pytest.approx(2.5)
+
+
+def test_gradient_norms_are_per_example():
+    x = tf.constant([[3.0, 4.0], [0.0, 0.0]])
+    np.testing.assert_allclose(gradient_norms(quadratic_critic, x).numpy(), [5.0, 0.0])
+
+
+def test_rank_one_input_is_rejected():
+    with pytest.raises(ValueError, match="rank >= 2"):
+        kw.gradient_penalty(quadratic_critic, tf.zeros(3), tf.zeros(3))
