@@ -3,6 +3,7 @@
 from keras_wgangp import architectures, callbacks, data, evaluation, losses, penalties
 from keras_wgangp.model import WGANGP
 from keras_wgangp.penalties import gradient_penalty
+from keras_wgangp.saving import load_model
 
 __version__ = "0.1.0"
 
@@ -13,6 +14,7 @@ __all__ = [
     "data",
     "evaluation",
     "gradient_penalty",
+    "load_model",
     "losses",
     "penalties",
 ]

@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["CriticContour", "plot_critic_contour", "plot_history"]
+__all__ = ["CriticContour", "image_grid", "plot_critic_contour", "plot_history", "save_samples_png"]
 
 
 def _save(figure: Figure, path: str) -> str:
@@ -200,4 +200,80 @@ def plot_history(history, path: str) -> str:
         axes.legend(fontsize=8)
         axes.grid(alpha=0.3)
     figure.tight_layout()
+    return _save(figure, path)
+
+
+def image_grid(
+    images: np.ndarray, value_range: tuple[float, float] = (-1.0, 1.0), padding: int = 1
+) -> np.ndarray:
+    """Tiles a batch of NHWC images into one image, nearly square.
+
+    Counts that are not perfect squares leave the last row partly empty.
+
+    Args:
+        images: Array of shape `(n, height, width, channels)` with 1 or 3 channels.
+        value_range: The range of the pixel values, mapped to [0, 1].
+        padding: Pixels of white between tiles.
+
+    Returns:
+        A float array in [0, 1] of shape `(rows·(h+p)+p, cols·(w+p)+p, channels)`.
+
+    Examples:
+
+    >>> image_grid(np.zeros((5, 8, 8, 1))).shape
+    (21, 28, 1)
+    """
+    images = np.asarray(images, "float32")
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise ValueError(f"image_grid needs NHWC images with 1 or 3 channels, got shape {images.shape}.")
+    low, high = value_range
+    images = np.clip((images - low) / (high - low), 0.0, 1.0)
+    n, h, w, c = images.shape
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    grid = np.ones((rows * (h + padding) + padding, cols * (w + padding) + padding, c), "float32")
+    for i in range(n):
+        r, q = divmod(i, cols)
+        top, left = padding + r * (h + padding), padding + q * (w + padding)
+        grid[top : top + h, left : left + w] = images[i]
+    return grid
+
+
+def save_samples_png(samples: np.ndarray, path: str, value_range: tuple[float, float] = (-1.0, 1.0)) -> str:
+    """Writes samples as a PNG: a scatter plot for 2-D points, a grid for images.
+
+    Args:
+        samples: Shape `(n, 2)` points or `(n, h, w, 1|3)` images.
+        path: Where to write the PNG.
+        value_range: Pixel range of images (ignored for points).
+
+    Returns:
+        The path written.
+
+    Examples:
+
+    >>> import tempfile, os
+    >>> p = save_samples_png(np.random.randn(50, 2), os.path.join(tempfile.mkdtemp(), "s.png"))
+    >>> os.path.exists(p)
+    True
+    """
+    samples = np.asarray(samples)
+    figure = Figure(figsize=(5, 5))
+    axes = figure.add_subplot()
+    if samples.ndim == 2 and samples.shape[1] == 2:
+        axes.scatter(samples[:, 0], samples[:, 1], s=3, c="tab:green", alpha=0.6)
+        axes.set_aspect("equal")
+        axes.set_title(f"{len(samples)} generated samples")
+    elif samples.ndim == 4:
+        grid = image_grid(samples, value_range)
+        if grid.shape[-1] == 1:
+            axes.imshow(grid[..., 0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        else:
+            axes.imshow(grid, interpolation="nearest")
+        axes.axis("off")
+    else:
+        raise ValueError(
+            f"Can draw 2-D points (n, 2) or images (n, h, w, c), not samples of shape {samples.shape}; "
+            "save them as .npy instead."
+        )
     return _save(figure, path)

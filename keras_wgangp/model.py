@@ -151,6 +151,7 @@ class WGANGP(keras.Model):
                 stacklevel=2,
             )
 
+        self.loss_tracker = keras.metrics.Mean(name="loss")
         self.critic_loss_tracker = keras.metrics.Mean(name="critic_loss")
         self.generator_loss_tracker = keras.metrics.Mean(name="generator_loss")
         self.gradient_penalty_tracker = keras.metrics.Mean(name="gradient_penalty")
@@ -168,6 +169,7 @@ class WGANGP(keras.Model):
         # Listed here so Keras resets them every epoch and logs their
         # running means: each logged value is the average over the epoch.
         return [
+            self.loss_tracker,
             self.critic_loss_tracker,
             self.generator_loss_tracker,
             self.gradient_penalty_tracker,
@@ -230,6 +232,9 @@ class WGANGP(keras.Model):
             "jit_compile": jit_compile,
             "run_eagerly": run_eagerly,
         }
+        # Built now (not lazily in fit) so that load_weights right after
+        # compile restores the optimizer state too.
+        self._build_optimizers()
 
     def get_compile_config(self):
         return dict(self._wgangp_compile_config or {})
@@ -239,10 +244,9 @@ class WGANGP(keras.Model):
         for key in ("generator_optimizer", "critic_optimizer"):
             if config.get(key) is not None:
                 config[key] = keras.saving.deserialize_keras_object(config[key])
-        self.compile(**config)
-        # Build the optimizers now so that the loader can restore their
+        # compile builds the optimizers, so the loader can then restore their
         # variables (iterations, moments) from the file.
-        self._build_optimizers()
+        self.compile(**config)
 
     def get_config(self):
         return {
@@ -266,6 +270,67 @@ class WGANGP(keras.Model):
         model = cls(**config)
         model.trainable = trainable
         return model
+
+    _SEED_STATE_KEY = "seed_generator_state"
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        # The SeedGenerator's state is not a Keras-tracked weight; saving it
+        # makes resumed runs draw the same latents and epsilons.
+        store[self._SEED_STATE_KEY] = keras.ops.convert_to_numpy(self.seed_generator.state)
+
+    def load_own_variables(self, store):
+        keys = list(store.keys())
+        if self._SEED_STATE_KEY in keys:
+            self.seed_generator.state.assign(np.asarray(store[self._SEED_STATE_KEY]))
+            store = {k: store[k] for k in keys if k != self._SEED_STATE_KEY}
+        super().load_own_variables(store)
+
+    def export(
+        self,
+        filepath: str,
+        format: str = "tf_saved_model",
+        verbose: bool = True,
+        overwrite: bool = False,
+        **kwargs,
+    ) -> None:
+        """Exports the generator as a TensorFlow SavedModel for serving.
+
+        The SavedModel needs neither Keras nor keras_wgangp to run. It serves:
+
+        * `serve` (also `serving_default`): a float32 latent batch of shape
+          `(None, latent_dim)` to samples; the batch dimension is dynamic.
+        * `sample`: `(num_samples: int32 scalar, seed: int64 scalar)` to
+          `num_samples` samples, deterministic for a given seed, and equal to
+          `gan.generate(num_samples, seed=seed)`.
+
+        Args:
+            filepath: Output folder. It must not exist or be empty, unless
+                `overwrite=True`.
+            format: Only `"tf_saved_model"` is supported.
+            verbose: Print the endpoints written.
+            overwrite: Replace an existing, non-empty folder.
+            **kwargs: Unused; accepted for signature compatibility.
+
+        Returns:
+            None.
+
+        Examples:
+
+        >>> import keras_wgangp as kw, tempfile, os, tensorflow as tf
+        >>> gan = kw.WGANGP(kw.architectures.mlp_generator(units=8),
+        ...                 kw.architectures.mlp_critic(units=8))
+        >>> path = os.path.join(tempfile.mkdtemp(), "generator")
+        >>> gan.export(path, verbose=False)
+        >>> served = tf.saved_model.load(path)
+        >>> served.sample(tf.constant(3), tf.constant(0, tf.int64)).shape
+        TensorShape([3, 2])
+        """
+        from keras_wgangp.saving import export_generator
+
+        if format != "tf_saved_model":
+            raise ValueError(f"WGANGP.export supports format='tf_saved_model' only, got {format!r}.")
+        export_generator(self.generator, self.latent_dim, filepath, verbose=verbose, overwrite=overwrite)
 
     def generate(self, num_samples: int, seed: int | None = 0, batch_size: int = 1024) -> np.ndarray:
         """Draws `num_samples` examples from the generator (inference mode).
@@ -343,7 +408,11 @@ class WGANGP(keras.Model):
             kwargs.pop(unsupported, None)
         if self.generator_optimizer is None:
             raise RuntimeError("Call `compile()` on the WGANGP model before `fit()`.")
-        dataset, sample = self._make_dataset(x, batch_size, shuffle)
+        # The epoch number seeds the array shuffle, so a run resumed at
+        # epoch k (BackupAndRestore) sees the same order as an uninterrupted one.
+        epoch_variable = tf.Variable(initial_epoch, dtype=tf.int64, trainable=False)
+        dataset, sample = self._make_dataset(x, batch_size, shuffle and epoch_variable)
+        callbacks = list(callbacks or []) + [_EpochTracker(epoch_variable)]
         self._check_compatible(sample)
         self._build_optimizers()
         with warnings.catch_warnings():
@@ -396,6 +465,7 @@ class WGANGP(keras.Model):
             grads = tape.gradient(scaled, critic_vars)
             self.critic_optimizer.apply_gradients(zip(grads, critic_vars, strict=True))
             self.critic_loss_tracker.update_state(d_loss)
+            self.loss_tracker.update_state(d_loss)
             self.gradient_penalty_tracker.update_state(penalty)
             self.wasserstein_tracker.update_state(-losses.critic_loss(real_scores, fake_scores))
             self.gradient_norm_tracker.update_state(tf.reduce_mean(norms))
@@ -429,7 +499,10 @@ class WGANGP(keras.Model):
                 optimizer.build(net.trainable_variables)
 
     def _make_dataset(self, x, batch_size, shuffle):
-        """Returns (dataset of critic_steps-batch groups, a small sample batch)."""
+        """Returns (dataset of critic_steps-batch groups, a small sample batch).
+
+        `shuffle` is False or the epoch variable that seeds the array shuffle.
+        """
         if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
             raise ValueError(f"`batch_size` must be a positive integer, got {batch_size!r}.")
         if x is None:
@@ -456,11 +529,7 @@ class WGANGP(keras.Model):
             )
         x = x.astype(keras.backend.floatx(), copy=False)
         group = (batch_size or _DEFAULT_BATCH_SIZE) * self.critic_steps
-        dataset = tf.data.Dataset.from_tensor_slices(x)
-        if shuffle:
-            dataset = dataset.shuffle(len(x), reshuffle_each_iteration=True)
-        dataset = dataset.batch(group).prefetch(tf.data.AUTOTUNE)
-        return dataset, x[:2]
+        return _array_dataset(x, group, shuffle or None), x[:2]
 
     def _group_dataset(self, dataset, batch_size):
         spec = _unpack_x(dataset.element_spec)
@@ -516,6 +585,39 @@ class WGANGP(keras.Model):
                 "with Flatten() and Dense(1)."
             )
         self.built = True
+
+
+class _EpochTracker(keras.callbacks.Callback):
+    # Runs before the epoch's iterator is created (Keras creates it after
+    # on_epoch_begin), so the shuffle of epoch k always uses seed k.
+    def __init__(self, variable):
+        super().__init__()
+        self.variable = variable
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.variable.assign(epoch)
+
+
+def _array_dataset(x: np.ndarray, group: int, epoch_variable) -> tf.data.Dataset:
+    """Groups of `group` examples; shuffled by a permutation seeded with the epoch."""
+    n = len(x)
+    num_groups = -(-n // group)
+    if epoch_variable is None:
+        order = tf.data.Dataset.from_tensors(tf.range(n, dtype=tf.int64))
+    else:
+        base_seed = int(np.random.randint(0, 2**31 - 1))  # follows keras.utils.set_random_seed
+
+        def permutation(_):
+            seed = tf.stack([tf.constant(base_seed, tf.int64), epoch_variable.read_value()])
+            return tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=seed)
+
+        order = tf.data.Dataset.from_tensors(0).map(permutation)
+    indices = order.unbatch().batch(group).apply(tf.data.experimental.assert_cardinality(num_groups))
+    # from_tensors(x) keeps the array as one dataset component, as Keras's own
+    # array adapter does, instead of baking it into the graph as a constant.
+    data = tf.data.Dataset.from_tensors(x).repeat()
+    dataset = tf.data.Dataset.zip((indices, data)).map(lambda i, d: tf.gather(d, i))
+    return dataset.prefetch(tf.data.AUTOTUNE)
 
 
 def _check_dtype(dtype) -> None:

@@ -8,7 +8,14 @@ from helpers import tiny_gan, weights
 
 import keras_wgangp as kw
 
-METRICS = {"critic_loss", "generator_loss", "gradient_penalty", "wasserstein_estimate", "gradient_norm"}
+METRICS = {
+    "loss",
+    "critic_loss",
+    "generator_loss",
+    "gradient_penalty",
+    "wasserstein_estimate",
+    "gradient_norm",
+}
 
 
 class RecordingWGANGP(kw.WGANGP):
