@@ -7,10 +7,52 @@ defined per example, and batch statistics would couple the examples
 
 from __future__ import annotations
 
+import math
+
 import keras
 from keras import layers
 
-__all__ = ["mlp_critic", "mlp_generator"]
+__all__ = [
+    "IMAGE_SIZES",
+    "dcgan_critic",
+    "dcgan_generator",
+    "mlp_critic",
+    "mlp_generator",
+    "resnet_critic",
+    "resnet_generator",
+]
+
+IMAGE_SIZES = (8, 16, 28, 32, 64)
+NORMALIZATIONS = ("none", "layer")
+
+
+def _check_image_shape(image_shape) -> tuple[int, int, int]:
+    try:
+        height, width, channels = (int(v) for v in image_shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"image_shape must be (height, width, channels), got {image_shape!r}.") from None
+    if height != width or height not in IMAGE_SIZES:
+        raise ValueError(
+            f"image_shape must be square with a side in {IMAGE_SIZES}, got {height}x{width}. "
+            "Resize the data (e.g. load_tfds(..., image_size=32)) to a supported size."
+        )
+    if channels not in (1, 3):
+        raise ValueError(f"image_shape must have 1 or 3 channels, got {channels}.")
+    return height, width, channels
+
+
+def _start_size(side: int) -> tuple[int, int]:
+    """Returns (starting resolution, number of 2x upsamplings) to reach `side`."""
+    start = 7 if side == 28 else 4
+    return start, int(round(math.log2(side // start)))
+
+
+def _normalization(kind: str, name: str):
+    if kind not in NORMALIZATIONS:
+        raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {kind!r}.")
+    # LayerNormalization over (H, W, C) is per example, so it keeps the
+    # penalty's per-example meaning (Gulrajani et al. 2017, sec. 4).
+    return layers.LayerNormalization(axis=[1, 2, 3], name=name) if kind == "layer" else None
 
 
 def mlp_generator(latent_dim: int = 2, output_dim: int = 2, units: int = 512, depth: int = 3) -> keras.Model:
@@ -63,3 +105,187 @@ def mlp_critic(input_dim: int = 2, units: int = 512, depth: int = 3) -> keras.Mo
         x = layers.Dense(units, activation="relu", name=f"dense_{i}")(x)
     x = layers.Dense(1, name="score")(x)
     return keras.Model(x_in, x, name="mlp_critic")
+
+
+def dcgan_generator(latent_dim: int, image_shape=(28, 28, 1), filters: int = 64) -> keras.Model:
+    """A DCGAN generator (Radford et al. 2016) ending in tanh, for square images.
+
+    Dense projection to a 4×4 (7×7 for side 28) map with `filters·2^k`
+    channels, then stride-2 transposed convolutions with BatchNorm and ReLU,
+    halving the channels at each doubling, and a final 3×3 convolution to the
+    image channels with tanh.
+
+    Args:
+        latent_dim: Size of z.
+        image_shape: `(side, side, channels)` with side in 8, 16, 28, 32, 64
+            and 1 or 3 channels.
+        filters: Channels of the last hidden layer (the width knob).
+
+    Returns:
+        A functional `keras.Model` mapping `(batch, latent_dim)` to images in [-1, 1].
+
+    Examples:
+
+    >>> dcgan_generator(64, (32, 32, 3)).output_shape
+    (None, 32, 32, 3)
+    """
+    side, _, channels = _check_image_shape(image_shape)
+    start, ups = _start_size(side)
+    width = filters * 2 ** max(ups - 1, 0)
+    z = keras.Input((latent_dim,), name="z")
+    x = layers.Dense(start * start * width, use_bias=False, name="project")(z)
+    x = layers.BatchNormalization(name="project_bn")(x)
+    x = layers.ReLU()(x)
+    x = layers.Reshape((start, start, width))(x)
+    for i in range(ups):
+        width = max(filters, width // 2) if i else width
+        x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False, name=f"up_{i}")(x)
+        x = layers.BatchNormalization(name=f"up_{i}_bn")(x)
+        x = layers.ReLU()(x)
+    x = layers.Conv2D(channels, 3, padding="same", name="to_image")(x)
+    x = layers.Activation("tanh", dtype="float32", name="tanh")(x)
+    return keras.Model(z, x, name="dcgan_generator")
+
+
+def dcgan_critic(image_shape=(28, 28, 1), filters: int = 64, normalization: str = "none") -> keras.Model:
+    """A DCGAN critic without BatchNorm: stride-2 convolutions and LeakyReLU(0.2).
+
+    Channels double at each halving of the resolution down to 4×4 (7×7 for
+    side 28, then one more step to 4×4), then Flatten and one linear score.
+
+    Args:
+        image_shape: `(side, side, channels)` with side in 8, 16, 28, 32, 64.
+        filters: Channels of the first convolution.
+        normalization: `"none"` or `"layer"` (LayerNormalization per example).
+            BatchNorm is deliberately not offered.
+
+    Returns:
+        A functional `keras.Model` mapping images to scores of shape `(batch, 1)`.
+
+    Examples:
+
+    >>> dcgan_critic((16, 16, 1), normalization="layer").output_shape
+    (None, 1)
+    """
+    side, _, channels = _check_image_shape(image_shape)
+    _normalization(normalization, "check")
+    steps = max(2, int(math.ceil(math.log2(side / 4))))  # at least two, so every critic can normalize
+    x_in = keras.Input((side, side, channels), name="image")
+    x = x_in
+    for i in range(steps):
+        x = layers.Conv2D(filters * 2**i, 4, strides=2, padding="same", name=f"down_{i}")(x)
+        if i and normalization != "none":
+            x = _normalization(normalization, f"down_{i}_norm")(x)
+        x = layers.LeakyReLU(0.2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(1, dtype="float32", name="score")(x)
+    return keras.Model(x_in, x, name="dcgan_critic")
+
+
+def _residual_block(x, filters: int, resample: str | None, normalization: str, name: str):
+    """The paper's ResidualBlock: two 3x3 convs, resampling, 1x1 shortcut when needed."""
+    shortcut = x
+    if resample == "up":
+        shortcut = layers.UpSampling2D(name=f"{name}_sc_up")(shortcut)
+    if resample is not None or shortcut.shape[-1] != filters:
+        shortcut = layers.Conv2D(filters, 1, name=f"{name}_sc_conv")(shortcut)
+    if resample == "down":
+        shortcut = layers.AveragePooling2D(2, name=f"{name}_sc_pool")(shortcut)
+
+    h = x
+    norm = _norm_layer(normalization, f"{name}_norm1")
+    if norm is not None:
+        h = norm(h)
+    h = layers.ReLU()(h)
+    if resample == "up":
+        h = layers.UpSampling2D(name=f"{name}_up")(h)
+    h = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv1")(h)
+    norm = _norm_layer(normalization, f"{name}_norm2")
+    if norm is not None:
+        h = norm(h)
+    h = layers.ReLU()(h)
+    h = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv2")(h)
+    if resample == "down":
+        h = layers.AveragePooling2D(2, name=f"{name}_pool")(h)
+    return layers.Add(name=f"{name}_add")([shortcut, h])
+
+
+def _norm_layer(kind: str, name: str):
+    if kind == "batch":
+        return layers.BatchNormalization(name=name)
+    return _normalization(kind, name)
+
+
+def resnet_generator(latent_dim: int = 128, image_shape=(32, 32, 3), dim: int = 128) -> keras.Model:
+    """The paper's CIFAR-10 ResNet generator (Gulrajani et al. 2017, appendix).
+
+    Linear to 4×4×`dim`, residual blocks that each upsample ×2 (BatchNorm,
+    ReLU, 3×3 convs, 1×1 shortcut), then BatchNorm, ReLU, a 3×3 conv to the
+    image channels and tanh. Three up-blocks for 32×32 (the paper's setting).
+
+    Args:
+        latent_dim: Size of z (128 in the paper).
+        image_shape: `(side, side, channels)` with side in 8, 16, 28, 32, 64.
+        dim: Channels of every block (DIM = 128 in the paper).
+
+    Returns:
+        A functional `keras.Model`.
+
+    Examples:
+
+    >>> resnet_generator(128, (32, 32, 3), dim=32).output_shape
+    (None, 32, 32, 3)
+    """
+    side, _, channels = _check_image_shape(image_shape)
+    start, ups = _start_size(side)
+    z = keras.Input((latent_dim,), name="z")
+    x = layers.Dense(start * start * dim, name="project")(z)
+    x = layers.Reshape((start, start, dim))(x)
+    for i in range(ups):
+        x = _residual_block(x, dim, "up", "batch", f"block_{i}")
+    x = layers.BatchNormalization(name="out_bn")(x)
+    x = layers.ReLU()(x)
+    x = layers.Conv2D(channels, 3, padding="same", name="to_image")(x)
+    x = layers.Activation("tanh", dtype="float32", name="tanh")(x)
+    return keras.Model(z, x, name="resnet_generator")
+
+
+def resnet_critic(image_shape=(32, 32, 3), dim: int = 128, normalization: str = "none") -> keras.Model:
+    """The paper's CIFAR-10 ResNet critic, with no BatchNorm.
+
+    A first down-sampling block (conv, conv, mean-pool, 1×1 shortcut), a
+    second down-sampling block, two blocks without resampling, ReLU, global
+    mean pooling and a linear score. Smaller images get fewer down-samplings.
+
+    Args:
+        image_shape: `(side, side, channels)` with side in 8, 16, 28, 32, 64.
+        dim: Channels of every block (128 in the paper).
+        normalization: `"none"` (the paper) or `"layer"`.
+
+    Returns:
+        A functional `keras.Model` mapping images to `(batch, 1)` scores.
+
+    Examples:
+
+    >>> resnet_critic((32, 32, 3), dim=32).output_shape
+    (None, 1)
+    """
+    side, _, channels = _check_image_shape(image_shape)
+    _normalization(normalization, "check")
+    downs = 2 if side >= 16 else 1
+    x_in = keras.Input((side, side, channels), name="image")
+    # First block: no activation before the first conv (the paper's OptimizedResBlockDisc1).
+    h = layers.Conv2D(dim, 3, padding="same", name="block_0_conv1")(x_in)
+    h = layers.ReLU()(h)
+    h = layers.Conv2D(dim, 3, padding="same", name="block_0_conv2")(h)
+    h = layers.AveragePooling2D(2, name="block_0_pool")(h)
+    shortcut = layers.AveragePooling2D(2, name="block_0_sc_pool")(x_in)
+    shortcut = layers.Conv2D(dim, 1, name="block_0_sc_conv")(shortcut)
+    x = layers.Add(name="block_0_add")([shortcut, h])
+    blocks = ["down"] * (downs - 1) + [None, None]
+    for i, resample in enumerate(blocks, start=1):
+        x = _residual_block(x, dim, resample, normalization, f"block_{i}")
+    x = layers.ReLU()(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dense(1, dtype="float32", name="score")(x)
+    return keras.Model(x_in, x, name="resnet_critic")

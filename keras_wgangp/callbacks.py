@@ -13,7 +13,14 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["CriticContour", "image_grid", "plot_critic_contour", "plot_history", "save_samples_png"]
+__all__ = [
+    "CriticContour",
+    "SampleImages",
+    "image_grid",
+    "plot_critic_contour",
+    "plot_history",
+    "save_samples_png",
+]
 
 
 def _save(figure: Figure, path: str) -> str:
@@ -277,3 +284,96 @@ def save_samples_png(samples: np.ndarray, path: str, value_range: tuple[float, f
             "save them as .npy instead."
         )
     return _save(figure, path)
+
+
+class SampleImages(keras.callbacks.Callback):
+    """Saves a grid of generated images every few epochs, from fixed latents.
+
+    The latent vectors are drawn once (from `seed`), so every grid shows the
+    same z and progress is comparable across epochs. Files are named
+    `samples_epoch_0003.png` (1-based epochs). Grayscale and RGB images and
+    any `num_images` (not only perfect squares) are handled.
+
+    Args:
+        output_dir: Folder for the PNGs (created if needed).
+        num_images: Images per grid.
+        every_n_epochs: Save frequency.
+        seed: Seed of the fixed latents.
+        log_dir: If given, also write the grid as a TensorBoard image summary
+            named `samples` at step = epoch.
+        value_range: Pixel range of the generator's output (tanh: (-1, 1)).
+
+    Examples:
+
+    >>> import tempfile
+    >>> callback = SampleImages(tempfile.mkdtemp(), num_images=16)
+    """
+
+    def __init__(
+        self,
+        output_dir: str,
+        num_images: int = 64,
+        every_n_epochs: int = 1,
+        seed: int = 0,
+        log_dir: str | None = None,
+        value_range: tuple[float, float] = (-1.0, 1.0),
+    ):
+        super().__init__()
+        if num_images < 1 or every_n_epochs < 1:
+            raise ValueError("num_images and every_n_epochs must be >= 1.")
+        self.output_dir = output_dir
+        self.num_images = num_images
+        self.every_n_epochs = every_n_epochs
+        self.seed = seed
+        self.log_dir = log_dir
+        self.value_range = value_range
+        self.paths: list[str] = []
+        self._latents = None
+        self._writer = None
+
+    def latents(self) -> np.ndarray:
+        """The fixed latent batch, drawn on first use from the model's latent size."""
+        if self._latents is None:
+            rng = np.random.default_rng(self.seed)
+            self._latents = rng.standard_normal((self.num_images, self.model.latent_dim)).astype("float32")
+        return self._latents
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every_n_epochs:
+            return
+        images = keras.ops.convert_to_numpy(self.model.generator(self.latents(), training=False))
+        if images.ndim != 4:
+            raise ValueError(
+                f"SampleImages needs image data (n, h, w, c); the generator outputs {images.shape}."
+            )
+        grid = image_grid(images, self.value_range)
+        path = os.path.join(self.output_dir, f"samples_epoch_{epoch + 1:04d}.png")
+        os.makedirs(self.output_dir, exist_ok=True)
+        _save_grid(grid, path)
+        self.paths.append(path)
+        if self.log_dir:
+            import tensorflow as tf
+
+            if self._writer is None:
+                self._writer = tf.summary.create_file_writer(self.log_dir)
+            with self._writer.as_default():
+                tf.summary.image("samples", grid[None], step=epoch + 1)
+            self._writer.flush()
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+def _save_grid(grid: np.ndarray, path: str) -> str:
+    from matplotlib import image as mpimg
+
+    # Nearest-neighbour upscaling so small images (8x8 digits) stay visible.
+    scale = max(1, 384 // max(grid.shape[:2]))
+    grid = grid.repeat(scale, axis=0).repeat(scale, axis=1)
+    if grid.shape[-1] == 1:
+        mpimg.imsave(path, grid[..., 0], cmap="gray", vmin=0.0, vmax=1.0)
+    else:
+        mpimg.imsave(path, grid)
+    return path

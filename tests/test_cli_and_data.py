@@ -86,7 +86,7 @@ def test_train_command_writes_everything(tmp_path):
             "30",
             "--epochs",
             "2",
-            "--units",
+            "--width",
             "16",
             "--batch-size",
             "32",
