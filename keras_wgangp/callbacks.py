@@ -341,7 +341,7 @@ class SampleImages(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every_n_epochs:
             return
-        images = keras.ops.convert_to_numpy(self.model.generator(self.latents(), training=False))
+        images = keras.ops.convert_to_numpy(self.model.sampling_generator(self.latents(), training=False))
         if images.ndim != 4:
             raise ValueError(
                 f"SampleImages needs image data (n, h, w, c); the generator outputs {images.shape}."

@@ -509,7 +509,7 @@ def classifier_features(dataset: str = "digits", image_size: int = 16) -> Featur
     if dataset not in ("digits",):
         raise ValueError(f"classifier_features supports 'digits', got {dataset!r}.")
     classifier = digits_classifier(image_size)
-    model = keras.Model(classifier.inputs, classifier.get_layer("features").output)
+    model = keras.Model(classifier.inputs[0], classifier.get_layer("features").output)
     return FeatureExtractor(model, name=f"{dataset}_classifier_{image_size}")
 
 

@@ -38,6 +38,21 @@ def _infer_latent_dim(generator) -> int:
     )
 
 
+def _clone_generator(generator, latent_dim: int):
+    """A structurally identical copy of `generator`, with the same weights."""
+    if not generator.built:
+        generator(tf.zeros((1, latent_dim)))
+    try:
+        clone = keras.models.clone_model(generator)
+    except Exception:  # subclassed models: rebuild from their config
+        clone = generator.__class__.from_config(generator.get_config())
+    if not clone.built:
+        clone(tf.zeros((1, latent_dim)))
+    clone.set_weights(generator.get_weights())
+    clone.trainable = False
+    return clone
+
+
 def _has_batch_norm(model) -> bool:
     layers = model._flatten_layers() if hasattr(model, "_flatten_layers") else []
     return any(isinstance(layer, keras.layers.BatchNormalization) for layer in layers)
@@ -87,6 +102,16 @@ class WGANGP(keras.Model):
         seed: Seed of the model's `keras.random.SeedGenerator`, which draws
             every latent and ε inside `train_step`; its state is saved with
             the model.
+        clip_value: If set, clip every critic weight to [−c, c] after each
+            critic update: the weight clipping of the original WGAN (Arjovsky
+            et al. 2017; c = 0.01 there, with `gp_weight=0` and RMSProp(5e-5)).
+        ema_decay: If set (e.g. 0.999), keep `generator_ema`, an exponential
+            moving average of the generator's weights, updated after every
+            generator step with decay min(ema_decay, (1 + t) / (10 + t)) at
+            step t (the warm-up of `tf.train.ExponentialMovingAverage`);
+            non-trainable weights (BatchNorm statistics) are copied. When
+            enabled, `generate`, `export` and the sample callbacks use it;
+            `call` and training always use the raw generator.
         **kwargs: Passed to `keras.Model` (for example `name`).
 
     Examples:
@@ -110,6 +135,8 @@ class WGANGP(keras.Model):
         gp_weight: float = 10.0,
         target_norm: float = 1.0,
         seed: int | None = None,
+        clip_value: float | None = None,
+        ema_decay: float | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -124,6 +151,10 @@ class WGANGP(keras.Model):
             raise ValueError(f"`critic_steps` must be an integer >= 1, got {critic_steps!r}.")
         if not np.isfinite(gp_weight) or gp_weight < 0:
             raise ValueError(f"`gp_weight` must be a finite number >= 0, got {gp_weight!r}.")
+        if clip_value is not None and not clip_value > 0:
+            raise ValueError(f"`clip_value` must be > 0 or None, got {clip_value!r}.")
+        if ema_decay is not None and not 0.0 < ema_decay < 1.0:
+            raise ValueError(f"`ema_decay` must be in (0, 1) or None, got {ema_decay!r}.")
         self.generator = generator
         self.critic = critic
         self.latent_dim = int(latent_dim) if latent_dim is not None else _infer_latent_dim(generator)
@@ -131,6 +162,9 @@ class WGANGP(keras.Model):
         self.gp_weight = float(gp_weight)
         self.target_norm = float(target_norm)
         self.seed = seed
+        self.clip_value = None if clip_value is None else float(clip_value)
+        self.ema_decay = None if ema_decay is None else float(ema_decay)
+        self.generator_ema = _clone_generator(generator, self.latent_dim) if ema_decay else None
         self.seed_generator = keras.random.SeedGenerator(seed, name="wgangp_seed")
         self.generator_optimizer = None
         self.critic_optimizer = None
@@ -259,6 +293,8 @@ class WGANGP(keras.Model):
             "gp_weight": self.gp_weight,
             "target_norm": self.target_norm,
             "seed": self.seed,
+            "clip_value": self.clip_value,
+            "ema_decay": self.ema_decay,
         }
 
     @classmethod
@@ -330,7 +366,9 @@ class WGANGP(keras.Model):
 
         if format != "tf_saved_model":
             raise ValueError(f"WGANGP.export supports format='tf_saved_model' only, got {format!r}.")
-        export_generator(self.generator, self.latent_dim, filepath, verbose=verbose, overwrite=overwrite)
+        export_generator(
+            self.sampling_generator, self.latent_dim, filepath, verbose=verbose, overwrite=overwrite
+        )
 
     def generate(self, num_samples: int, seed: int | None = 0, batch_size: int = 1024) -> np.ndarray:
         """Draws `num_samples` examples from the generator (inference mode).
@@ -356,11 +394,11 @@ class WGANGP(keras.Model):
             raise ValueError(f"num_samples must be >= 0, got {num_samples}.")
         z = keras.random.normal((int(num_samples), self.latent_dim), seed=seed)
         chunks = [
-            keras.ops.convert_to_numpy(self.generator(z[i : i + batch_size], training=False))
+            keras.ops.convert_to_numpy(self.sampling_generator(z[i : i + batch_size], training=False))
             for i in range(0, int(num_samples), batch_size)
         ]
         if not chunks:
-            out_shape = self.generator.compute_output_shape((0, self.latent_dim))
+            out_shape = self.sampling_generator.compute_output_shape((0, self.latent_dim))
             return np.zeros((0,) + tuple(out_shape[1:]), "float32")
         return np.concatenate(chunks).astype("float32")
 
@@ -464,6 +502,9 @@ class WGANGP(keras.Model):
                 scaled = self.critic_optimizer.scale_loss(d_loss / replicas)
             grads = tape.gradient(scaled, critic_vars)
             self.critic_optimizer.apply_gradients(zip(grads, critic_vars, strict=True))
+            if self.clip_value is not None:
+                for variable in critic_vars:
+                    variable.assign(tf.clip_by_value(variable, -self.clip_value, self.clip_value))
             self.critic_loss_tracker.update_state(d_loss)
             self.loss_tracker.update_state(d_loss)
             self.gradient_penalty_tracker.update_state(penalty)
@@ -478,8 +519,26 @@ class WGANGP(keras.Model):
             scaled = self.generator_optimizer.scale_loss(g_loss / replicas)
         grads = tape.gradient(scaled, generator_vars)
         self.generator_optimizer.apply_gradients(zip(grads, generator_vars, strict=True))
+        if self.generator_ema is not None:
+            self._update_ema()
         self.generator_loss_tracker.update_state(g_loss)
         return {metric.name: metric.result() for metric in self.metrics}
+
+    @property
+    def sampling_generator(self):
+        """The network used for sampling: `generator_ema` if enabled, else `generator`."""
+        return self.generator_ema if self.generator_ema is not None else self.generator
+
+    def _update_ema(self):
+        # t counts the generator updates before this one (the optimizer already advanced).
+        step = tf.cast(self.generator_optimizer.iterations, tf.float32) - 1.0
+        decay = tf.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
+        trainable = {id(v) for v in self.generator.trainable_variables}
+        for average, weight in zip(self.generator_ema.weights, self.generator.weights, strict=True):
+            if id(weight) in trainable:
+                average.assign(decay * average + (1.0 - decay) * weight)
+            else:
+                average.assign(weight)
 
     def _score(self, real, fake):
         if self._critic_uses_batch_stats:
