@@ -78,7 +78,7 @@ def mlp_generator(latent_dim: int = 2, output_dim: int = 2, units: int = 512, de
     x = z
     for i in range(depth):
         x = layers.Dense(units, activation="relu", name=f"dense_{i}")(x)
-    x = layers.Dense(output_dim, name="output")(x)
+    x = layers.Dense(output_dim, dtype="float32", name="output")(x)
     return keras.Model(z, x, name="mlp_generator")
 
 
@@ -103,7 +103,8 @@ def mlp_critic(input_dim: int = 2, units: int = 512, depth: int = 3) -> keras.Mo
     x = x_in
     for i in range(depth):
         x = layers.Dense(units, activation="relu", name=f"dense_{i}")(x)
-    x = layers.Dense(1, name="score")(x)
+    # float32 score even under a mixed-precision policy.
+    x = layers.Dense(1, dtype="float32", name="score")(x)
     return keras.Model(x_in, x, name="mlp_critic")
 
 

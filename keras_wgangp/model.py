@@ -38,6 +38,21 @@ def _infer_latent_dim(generator) -> int:
     )
 
 
+def _multi_worker(strategy) -> bool:
+    extended = getattr(strategy, "extended", None)
+    in_multi_worker = getattr(extended, "_in_multi_worker_mode", lambda: False)
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and in_multi_worker()
+
+
+def _with_loss_scaling(optimizer, role: str):
+    # float16 needs dynamic loss scaling to keep small gradients from
+    # flushing to zero; bfloat16 has float32's range and needs none.
+    policy = keras.mixed_precision.global_policy()
+    if policy.name == "mixed_float16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return keras.optimizers.LossScaleOptimizer(optimizer, name=f"{role}_loss_scale_optimizer")
+    return optimizer
+
+
 def _clone_generator(generator, latent_dim: int):
     """A structurally identical copy of `generator`, with the same weights."""
     if not generator.built:
@@ -257,8 +272,8 @@ class WGANGP(keras.Model):
             jit_compile=jit_compile,
             run_eagerly=run_eagerly,
         )
-        self.generator_optimizer = generator_optimizer
-        self.critic_optimizer = critic_optimizer
+        self.generator_optimizer = _with_loss_scaling(generator_optimizer, "generator")
+        self.critic_optimizer = _with_loss_scaling(critic_optimizer, "critic")
         self._wgangp_compile_config = {
             "generator_optimizer": keras.saving.serialize_keras_object(generator_optimizer),
             "critic_optimizer": keras.saving.serialize_keras_object(critic_optimizer),
@@ -489,10 +504,10 @@ class WGANGP(keras.Model):
         for i in range(k):
             index = (tf.range(m) + i * m) % n
             real = tf.gather(real_all, index)
-            z = keras.random.normal((m, self.latent_dim), seed=self.seed_generator)
+            z = self._draw(keras.random.normal, m, (self.latent_dim,))
             # Generated outside the tape: no generator gradients are needed here.
             fake = tf.cast(self.generator(z, training=True), real.dtype)
-            epsilon = penalties.sample_epsilon(m, rank, seed=self.seed_generator)
+            epsilon = self._draw(keras.random.uniform, m, (1,) * (rank - 1))
             x_hat = penalties.interpolate(real, fake, epsilon)
             with tf.GradientTape() as tape:
                 real_scores, fake_scores = self._score(real, fake)
@@ -512,7 +527,7 @@ class WGANGP(keras.Model):
             self.gradient_norm_tracker.update_state(tf.reduce_mean(norms))
 
         generator_vars = self.generator.trainable_variables
-        z = keras.random.normal((m, self.latent_dim), seed=self.seed_generator)
+        z = self._draw(keras.random.normal, m, (self.latent_dim,))
         with tf.GradientTape() as tape:
             fake_scores = self.critic(self.generator(z, training=True), training=True)
             g_loss = losses.generator_loss(fake_scores)
@@ -522,7 +537,26 @@ class WGANGP(keras.Model):
         if self.generator_ema is not None:
             self._update_ema()
         self.generator_loss_tracker.update_state(g_loss)
-        return {metric.name: metric.result() for metric in self.metrics}
+        logs = {metric.name: metric.result() for metric in self.metrics}
+        if _multi_worker(self.distribute_strategy):
+            # Keras reduces multi-worker logs with reduce(MEAN, axis=0), which
+            # needs a batch axis; a length-1 vector reduces to the scalar.
+            logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
+
+    def _draw(self, distribution, rows, tail):
+        """Draws `rows` random rows for this replica from the model's SeedGenerator.
+
+        Every replica draws the rows of all replicas from the same seed and
+        keeps its own slice: replicas get different values, and R replicas
+        together see exactly what one replica would draw for the global batch.
+        """
+        replicas = self.distribute_strategy.num_replicas_in_sync
+        values = distribution(tf.concat([[rows * replicas], tail], 0), seed=self.seed_generator)
+        if replicas == 1:
+            return values
+        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+        return values[replica * rows : (replica + 1) * rows]
 
     @property
     def sampling_generator(self):

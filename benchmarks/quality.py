@@ -1,0 +1,180 @@
+"""The paper's toy experiments, reproducibly: WGAN-GP against weight clipping.
+
+For each of 8gaussians, 25gaussians and swissroll, trains the toy MLPs with
+WGAN-GP and with the weight-clipped WGAN of Arjovsky et al. (RMSProp 5e-5,
+clip ±0.01, no penalty), for a fixed number of generator steps and several
+seeds, and reports a Markdown table:
+
+* modes covered and high-quality % (`keras_wgangp.evaluation.mode_coverage`),
+  for the raw generator and for its EMA (`WGANGP(ema_decay=...)`);
+* sliced Wasserstein distance of the EMA samples to fresh real samples;
+* mean ‖∇D(x̂)‖ at fresh interpolates after training (1 is the WGAN-GP target);
+* wall time per run.
+
+It also writes one PNG with a row per method and a column per dataset:
+samples over the critic's contours (the story of the paper's Figures 1-2).
+
+    python benchmarks/quality.py            # 3 seeds x 2000 steps, about 15 CPU minutes
+    python benchmarks/quality.py --quick    # 1 seed x 400 steps, about 1.5 minutes
+
+WGAN-GP settings (see README, "Quality benchmark", for why): 3x128 ReLU MLPs,
+batch 256, 5 critic steps, lambda = 1, Adam(1e-3, 0.5, 0.9), EMA 0.999.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+import keras_wgangp as kw  # noqa: E402
+from keras_wgangp import evaluation, penalties  # noqa: E402
+
+BATCH, CRITIC_STEPS, UNITS = 256, 5, 128
+METHODS = {
+    "wgan-gp": {
+        "gp_weight": 1.0,
+        "clip_value": None,
+        "optimizer": lambda: keras.optimizers.Adam(1e-3, 0.5, 0.9),
+    },
+    "wgan-clip": {"gp_weight": 0.0, "clip_value": 0.01, "optimizer": lambda: keras.optimizers.RMSprop(5e-5)},
+}
+
+
+def train(method: str, dataset: str, steps: int, seed: int):
+    settings = METHODS[method]
+    keras.utils.set_random_seed(seed)
+    gan = kw.WGANGP(
+        kw.architectures.mlp_generator(units=UNITS),
+        kw.architectures.mlp_critic(units=UNITS),
+        critic_steps=CRITIC_STEPS,
+        gp_weight=settings["gp_weight"],
+        clip_value=settings["clip_value"],
+        ema_decay=0.999,
+        seed=seed,
+    )
+    gan.compile(settings["optimizer"](), settings["optimizer"]())
+    real = kw.data.toy_samples(dataset, steps * CRITIC_STEPS * BATCH, seed=seed)
+    start = time.perf_counter()
+    gan.fit(real, batch_size=BATCH, epochs=1, verbose=0)
+    return gan, time.perf_counter() - start
+
+
+def measure(gan, dataset: str, seed: int) -> dict:
+    n = 2500
+    raw = gan.generator.predict(np.random.default_rng(seed).normal(size=(n, 2)).astype("float32"), verbose=0)
+    ema = gan.generate(n, seed=seed)
+    real = kw.data.toy_samples(dataset, n, seed=10_000 + seed)
+    eps = penalties.sample_epsilon(n, 2, seed=seed)
+    norms = penalties.gradient_norms(
+        gan.critic, penalties.interpolate(tf.constant(real), tf.constant(ema), eps)
+    )
+    cover_raw, cover_ema = evaluation.mode_coverage(raw, dataset), evaluation.mode_coverage(ema, dataset)
+    return {
+        "modes_raw": cover_raw["modes_covered"],
+        "hq_raw": 100 * cover_raw["high_quality_fraction"],
+        "modes_ema": cover_ema["modes_covered"],
+        "hq_ema": 100 * cover_ema["high_quality_fraction"],
+        "num_modes": cover_ema["num_modes"],
+        "swd_ema": evaluation.sliced_wasserstein_distance(ema, real),
+        "grad_norm": float(np.mean(norms)),
+    }
+
+
+def summarise(values: list[float], digits: int = 1) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="1 seed, 400 steps")
+    parser.add_argument("--steps", type=int, help="generator steps per run [2000; quick 400]")
+    parser.add_argument("--seeds", type=int, help="seeds per cell [3; quick 1]")
+    parser.add_argument("--datasets", default="8gaussians,25gaussians,swissroll")
+    parser.add_argument("--methods", default="wgan-gp,wgan-clip")
+    parser.add_argument("--output", default="benchmarks/results", help="folder for quality.md/.json/.png")
+    args = parser.parse_args(argv)
+    steps = args.steps or (400 if args.quick else 2000)
+    seeds = args.seeds or (1 if args.quick else 3)
+    datasets, methods = args.datasets.split(","), args.methods.split(",")
+    os.makedirs(args.output, exist_ok=True)
+
+    rows, figure = [], Figure(figsize=(4.5 * len(datasets), 4.5 * len(methods)))
+    total_start = time.perf_counter()
+    for r, method in enumerate(methods):
+        for c, dataset in enumerate(datasets):
+            runs = []
+            for seed in range(seeds):
+                gan, seconds = train(method, dataset, steps, seed)
+                runs.append({**measure(gan, dataset, seed), "seconds": seconds})
+                print(f"{method} {dataset} seed {seed}: {json.dumps(runs[-1])}", flush=True)
+                if seed == 0:
+                    axes = figure.add_subplot(len(methods), len(datasets), r * len(datasets) + c + 1)
+                    _panel(axes, gan, dataset, f"{method} / {dataset}")
+            rows.append({"method": method, "dataset": dataset, "runs": runs})
+
+    header = ("| method | dataset | modes (raw) | HQ % (raw) | modes (EMA) | HQ % (EMA) | SWD (EMA) "
+              "| mean ‖∇D(x̂)‖ | s/run |")  # fmt: skip
+    lines = [header, "|" + "---|" * 9]
+    for row in rows:
+        runs, n = row["runs"], row["runs"][0]["num_modes"]
+
+        def col(key, d=1, runs=runs):
+            return summarise([run[key] for run in runs], d)
+
+        lines.append(
+            f"| {row['method']} | {row['dataset']} | {col('modes_raw')}/{n} | {col('hq_raw')} | "
+            f"{col('modes_ema')}/{n} | {col('hq_ema')} | {col('swd_ema', 3)} | {col('grad_norm', 2)} | "
+            f"{col('seconds', 0)} |"
+        )
+    machine = f"{os.cpu_count()} CPU cores, TensorFlow {tf.__version__}, Keras {keras.__version__}"
+    table = "\n".join(lines)
+    note = (f"{steps} generator steps x {CRITIC_STEPS} critic steps, batch {BATCH}, {seeds} seed(s), "
+            f"3x{UNITS} MLPs; {machine}; total {time.perf_counter() - total_start:.0f} s")  # fmt: skip
+    print("\n" + table + "\n\n" + note)
+    with open(os.path.join(args.output, "quality.md"), "w") as handle:
+        handle.write(
+            f"`python benchmarks/quality.py {' '.join(argv or sys.argv[1:])}`\n\n{table}\n\n{note}\n"
+        )
+    with open(os.path.join(args.output, "quality.json"), "w") as handle:
+        json.dump({"steps": steps, "seeds": seeds, "rows": rows, "machine": machine}, handle, indent=2)
+    FigureCanvasAgg(figure)
+    figure.tight_layout()
+    figure.savefig(os.path.join(args.output, "quality.png"), dpi=80)
+    return 0
+
+
+def _panel(axes, gan, dataset, title):
+    real = kw.data.toy_samples(dataset, 1000, seed=99)
+    fake = gan.generate(1000, seed=0)
+    low, high = real.min(0) - 0.4, real.max(0) + 0.4
+    xs, ys = np.meshgrid(np.linspace(low[0], high[0], 80), np.linspace(low[1], high[1], 80))
+    values = gan.critic.predict(
+        np.stack([xs.ravel(), ys.ravel()], 1).astype("float32"), verbose=0, batch_size=8192
+    )
+    axes.contour(xs, ys, values.reshape(xs.shape), levels=15, cmap="viridis", linewidths=0.7)
+    axes.scatter(real[:, 0], real[:, 1], s=2, c="tab:orange", alpha=0.4)
+    axes.scatter(fake[:, 0], fake[:, 1], s=2, c="tab:green", alpha=0.5)
+    axes.set_xlim(low[0], high[0])
+    axes.set_ylim(low[1], high[1])
+    axes.set_title(title, fontsize=9)
+    axes.set_aspect("equal")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

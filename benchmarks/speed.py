@@ -1,0 +1,318 @@
+"""WGAN-GP step time, side by side: ours vs keras.io style vs a bare loop vs PyTorch eager.
+
+Two workloads, each timed as ms per generator step (critic_steps critic
+updates + 1 generator update):
+
+* image: the keras.io WGAN-GP example's network (see kerasio_reference.py),
+  batch 64, 3 critic steps, z = 128;
+* toy: the paper's toy MLPs (3x512 ReLU), batch 256, 5 critic steps, z = 2,
+  where per-step overhead dominates.
+
+Contestants (all on the same network, in one process, interleaved repeat by
+repeat so machine noise hits them alike):
+
+* ours: `keras_wgangp.WGANGP.fit` on a NumPy array;
+* kerasio: a keras.io-style `train_step` under `fit` (kerasio_reference.py);
+* bare: a `tf.function` loop with exactly our math and no Keras `fit`: the
+  framework limit;
+* torch: PyTorch eager, the usual `autograd.grad(create_graph=True)` penalty,
+  when torch is importable (`pip install torch==2.13.0` gives the CPU build).
+
+Each repeat times `--steps` generator steps after a warm-up; the table shows
+medians over `--repeats`, ratios ours/other (below 1 means ours is faster),
+and the peak resident memory of each contestant measured alone in a child
+process.
+
+    python benchmarks/speed.py            # 5 repeats x 8 steps, about 12 minutes on 2 cores
+    python benchmarks/speed.py --quick    # 3 repeats x 3 steps, a few minutes
+    python benchmarks/speed.py --jit      # jit_compile=True for ours and kerasio (XLA)
+    python benchmarks/speed.py --mixed    # mixed_float16 policy (for GPUs)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import keras_wgangp as kw  # noqa: E402
+from keras_wgangp import losses, penalties  # noqa: E402
+
+WORKLOADS = {
+    "image": {"batch": 64, "critic_steps": 3, "latent": 128, "shape": (28, 28, 1)},
+    "toy": {"batch": 256, "critic_steps": 5, "latent": 2, "shape": (2,)},
+}
+
+
+def networks(workload: str):
+    from kerasio_reference import image_critic, image_generator
+
+    if workload == "image":
+        return image_generator(), image_critic()
+    return kw.architectures.mlp_generator(2, 2, units=512), kw.architectures.mlp_critic(2, units=512)
+
+
+def adam():
+    return keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.9)
+
+
+def real_data(workload: str, steps: int, per_step: int) -> np.ndarray:
+    w = WORKLOADS[workload]
+    rng = np.random.default_rng(0)
+    return rng.uniform(-1, 1, (steps * per_step * w["batch"],) + w["shape"]).astype("float32")
+
+
+# ------------------------------------------------------------------ contestants
+def make_ours(workload: str, jit: bool):
+    w = WORKLOADS[workload]
+    generator, critic = networks(workload)
+    gan = kw.WGANGP(generator, critic, latent_dim=w["latent"], critic_steps=w["critic_steps"], gp_weight=10.0)
+    gan.compile(adam(), adam(), jit_compile=jit)
+
+    def run(steps: int) -> float:
+        data = real_data(workload, steps, w["critic_steps"])
+        start = time.perf_counter()
+        gan.fit(data, batch_size=w["batch"], epochs=1, verbose=0, shuffle=False)
+        return time.perf_counter() - start
+
+    return run
+
+
+def make_kerasio(workload: str, jit: bool):
+    from kerasio_reference import KerasIOStyleWGAN
+
+    w = WORKLOADS[workload]
+    generator, critic = networks(workload)
+    model = KerasIOStyleWGAN(critic, generator, w["latent"], w["critic_steps"])
+    model.compile(adam(), adam(), jit_compile=jit)
+
+    def run(steps: int) -> float:
+        data = real_data(workload, steps, 1)
+        dataset = tf.data.Dataset.from_tensor_slices(data).batch(w["batch"], drop_remainder=True)
+        start = time.perf_counter()
+        model.fit(dataset, epochs=1, verbose=0)
+        return time.perf_counter() - start
+
+    return run
+
+
+def make_bare(workload: str, jit: bool):
+    """Our exact math in a plain tf.function: one call per generator step."""
+    w = WORKLOADS[workload]
+    generator, critic = networks(workload)
+    c_opt, g_opt = adam(), adam()
+    c_opt.build(critic.trainable_variables)
+    g_opt.build(generator.trainable_variables)
+    k, batch, latent = w["critic_steps"], w["batch"], w["latent"]
+    rank = len(w["shape"]) + 1
+
+    @tf.function(jit_compile=jit, reduce_retracing=True)
+    def step(group):
+        for i in range(k):
+            real = group[i * batch : (i + 1) * batch]
+            fake = generator(tf.random.normal((batch, latent)), training=True)
+            x_hat = penalties.interpolate(real, fake, penalties.sample_epsilon(batch, rank))
+            with tf.GradientTape() as tape:
+                scores = tf.reshape(critic(tf.concat([real, fake], 0), training=True), [-1])
+                real_scores, fake_scores = tf.split(scores, 2)
+                norms = penalties.gradient_norms(critic, x_hat)
+                loss = losses.critic_loss(real_scores, fake_scores) + 10.0 * penalties.penalty_from_norms(
+                    norms
+                )
+            grads = tape.gradient(loss, critic.trainable_variables)
+            c_opt.apply_gradients(zip(grads, critic.trainable_variables, strict=True))
+        with tf.GradientTape() as tape:
+            g_loss = losses.generator_loss(
+                critic(generator(tf.random.normal((batch, latent)), training=True))
+            )
+        grads = tape.gradient(g_loss, generator.trainable_variables)
+        g_opt.apply_gradients(zip(grads, generator.trainable_variables, strict=True))
+        return loss, g_loss
+
+    def run(steps: int) -> float:
+        groups = real_data(workload, steps, k).reshape((steps, k * batch) + w["shape"])
+        groups = [tf.constant(g) for g in groups]
+        start = time.perf_counter()
+        for group in groups:
+            out = step(group)
+        [t.numpy() for t in out]
+        return time.perf_counter() - start
+
+    return run
+
+
+def make_torch(workload: str, jit: bool):
+    import torch
+    from torch import nn
+
+    w = WORKLOADS[workload]
+    torch.manual_seed(0)
+    k, batch, latent = w["critic_steps"], w["batch"], w["latent"]
+    if workload == "image":
+        layers, channels = [nn.ZeroPad2d(2)], 1
+        for filters, drop in [(64, 0.0), (128, 0.3), (256, 0.3), (512, 0.0)]:
+            layers += [nn.Conv2d(channels, filters, 5, 2, 2), nn.LeakyReLU(0.2)] + (
+                [nn.Dropout(drop)] if drop else []
+            )
+            channels = filters
+        critic = nn.Sequential(*layers, nn.Flatten(), nn.Dropout(0.2), nn.Linear(512 * 2 * 2, 1))
+
+        class Generator(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Sequential(
+                    nn.Linear(latent, 4096, bias=False), nn.BatchNorm1d(4096), nn.LeakyReLU(0.2)
+                )
+                body, c = [], 256
+                for f in (128, 64):
+                    conv = nn.Conv2d(c, f, 3, 1, 1, bias=False)
+                    body += [nn.Upsample(scale_factor=2), conv, nn.BatchNorm2d(f), nn.LeakyReLU(0.2)]
+                    c = f
+                body += [
+                    nn.Upsample(scale_factor=2),
+                    nn.Conv2d(c, 1, 3, 1, 1, bias=False),
+                    nn.BatchNorm2d(1),
+                    nn.Tanh(),
+                ]
+                self.body = nn.Sequential(*body)
+
+            def forward(self, z):
+                return self.body(self.fc(z).view(-1, 256, 4, 4))[:, :, 2:-2, 2:-2]
+
+        generator = Generator()
+        shape = (1, 28, 28)
+    else:
+
+        def mlp(n_in, n_out):
+            return nn.Sequential(nn.Linear(n_in, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                                 nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, n_out))  # fmt: skip
+
+        critic, generator, shape = mlp(2, 1), mlp(latent, 2), (2,)
+    c_opt = torch.optim.Adam(critic.parameters(), 2e-4, betas=(0.5, 0.9))
+    g_opt = torch.optim.Adam(generator.parameters(), 2e-4, betas=(0.5, 0.9))
+
+    def penalty(real, fake):
+        alpha = torch.rand((real.size(0),) + (1,) * (real.dim() - 1))
+        x = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+        (grads,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
+        return ((grads.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+
+    def step(group):
+        for i in range(k):
+            real = group[i * batch : (i + 1) * batch]
+            with torch.no_grad():
+                fake = generator(torch.randn(batch, latent))
+            loss = critic(fake).mean() - critic(real).mean() + 10 * penalty(real, fake)
+            c_opt.zero_grad()
+            loss.backward()
+            c_opt.step()
+        g_loss = -critic(generator(torch.randn(batch, latent))).mean()
+        g_opt.zero_grad()
+        g_loss.backward()
+        g_opt.step()
+
+    def run(steps: int) -> float:
+        data = torch.from_numpy(real_data(workload, steps, k).reshape((steps, k * batch) + shape))
+        start = time.perf_counter()
+        for group in data:
+            step(group)
+        return time.perf_counter() - start
+
+    return run
+
+
+CONTESTANTS = {"ours": make_ours, "kerasio": make_kerasio, "bare": make_bare, "torch": make_torch}
+
+
+def torch_available() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def peak_memory_mb(workload: str, name: str, args) -> float:
+    """Peak RSS of one contestant alone (a child process: 1 warm-up + 2 steps)."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", workload, name]
+    cmd += ["--jit"] if args.jit else []
+    cmd += ["--mixed"] if args.mixed else []
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    if out.returncode != 0:
+        return float("nan")
+    return json.loads(out.stdout.strip().splitlines()[-1])["peak_mb"]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="3 repeats x 3 steps")
+    parser.add_argument("--repeats", type=int)
+    parser.add_argument("--steps", type=int, help="generator steps per timed repeat")
+    parser.add_argument("--workloads", default="image,toy")
+    parser.add_argument("--contestants", default="ours,kerasio,bare,torch")
+    parser.add_argument("--jit", action="store_true", help="jit_compile=True (XLA) for the TF contestants")
+    parser.add_argument("--mixed", action="store_true", help="mixed_float16 policy for the TF contestants")
+    parser.add_argument("--no-memory", action="store_true", help="skip the per-contestant memory runs")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.mixed:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    if args.child:
+        workload, name = args.child
+        run = CONTESTANTS[name](workload, args.jit)
+        run(1)
+        run(2)
+        print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+        return 0
+
+    repeats = args.repeats or (3 if args.quick else 5)
+    steps = args.steps or (3 if args.quick else 8)
+    names = [n for n in args.contestants.split(",") if n != "torch" or torch_available()]
+    keras.utils.set_random_seed(0)
+    lines = []
+    for workload in args.workloads.split(","):
+        runners = {name: CONTESTANTS[name](workload, args.jit) for name in names}
+        for run in runners.values():  # warm-up: tracing, optimizer build, first-call costs
+            run(2)
+        timings = {name: [] for name in names}
+        for _ in range(repeats):
+            for name, run in runners.items():
+                timings[name].append(run(steps) / steps * 1000)
+        medians = {name: statistics.median(values) for name, values in timings.items()}
+        memory = {
+            name: float("nan") if args.no_memory else peak_memory_mb(workload, name, args) for name in names
+        }
+        w = WORKLOADS[workload]
+        lines.append(f"\n{workload}: batch {w['batch']}, {w['critic_steps']} critic steps, "
+                     f"{repeats} repeats x {steps} steps")  # fmt: skip
+        lines.append("| contestant | ms/step (median) | min–max | ours / this | peak RSS MB |")
+        lines.append("|---|---|---|---|---|")
+        for name in names:
+            values = timings[name]
+            lines.append(
+                f"| {name} | {medians[name]:.1f} | {min(values):.0f}–{max(values):.0f} | "
+                f"{medians['ours'] / medians[name]:.2f} | {memory[name]:.0f} |"
+            )
+        print("\n".join(lines[-(3 + len(names)) :]), flush=True)
+    device = "GPU" if tf.config.list_physical_devices("GPU") else f"{os.cpu_count()} CPU cores"
+    versions = f"TensorFlow {tf.__version__}, Keras {keras.__version__}"
+    print(f"\n{device}; {versions}; jit={args.jit} mixed={args.mixed}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

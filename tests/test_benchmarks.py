@@ -1,0 +1,85 @@
+"""Smoke runs of the benchmark scripts and the performance properties of train_step."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from helpers import tiny_gan
+
+import keras_wgangp as kw
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.mark.slow
+def test_quality_quick_covers_8gaussians(tmp_path):
+    script = os.path.join(ROOT, "benchmarks", "quality.py")
+    result = subprocess.run(
+        [sys.executable, script, "--quick", "--datasets", "8gaussians", "--output", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {
+        row["method"]: row["runs"][0] for row in json.loads((tmp_path / "quality.json").read_text())["rows"]
+    }
+    assert rows["wgan-gp"]["modes_ema"] >= 6, rows["wgan-gp"]
+    assert rows["wgan-gp"]["modes_ema"] > rows["wgan-clip"]["modes_ema"]
+    assert abs(rows["wgan-gp"]["grad_norm"] - 1.0) < 0.3
+    assert (tmp_path / "quality.md").read_text().count("| wgan-") == 2
+    assert (tmp_path / "quality.png").exists()
+
+
+@pytest.mark.slow
+def test_speed_quick_runs(tmp_path):
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "benchmarks", "speed.py"), "--workloads", "toy", "--repeats", "1",
+         "--steps", "1", "--contestants", "ours,kerasio,bare", "--no-memory"],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in ("| ours |", "| kerasio |", "| bare |"):
+        assert name in result.stdout
+
+
+class CountingWGANGP(kw.WGANGP):
+    traces = 0
+
+    def _train_step(self, real_all):
+        CountingWGANGP.traces += 1  # Python runs only while tf.function traces
+        return super()._train_step(real_all)
+
+
+def test_no_retracing_across_epochs_or_partial_batches():
+    CountingWGANGP.traces = 0
+    gan = CountingWGANGP(
+        kw.architectures.mlp_generator(units=8), kw.architectures.mlp_critic(units=8), critic_steps=2
+    )
+    gan.compile()
+    # 100 = 3 full groups of 32 + a partial group of 4, every epoch.
+    gan.fit(np.random.rand(100, 2).astype("float32"), batch_size=16, epochs=4, verbose=0)
+    assert CountingWGANGP.traces <= 2  # the full-group trace, then one relaxed-shape trace
+    gan.fit(np.random.rand(100, 2).astype("float32"), batch_size=16, epochs=2, verbose=0)
+    assert CountingWGANGP.traces <= 2  # a second fit reuses the traced function
+
+
+@pytest.mark.parametrize("steps_per_execution", [2, 3])
+def test_steps_per_execution(steps_per_execution):
+    gan = tiny_gan(critic_steps=2)
+    gan.compile(steps_per_execution=steps_per_execution)
+    history = gan.fit(np.random.rand(320, 2).astype("float32"), batch_size=16, epochs=2, verbose=0)
+    assert int(gan.generator_optimizer.iterations) == 20
+    assert int(gan.critic_optimizer.iterations) == 40
+    assert np.isfinite(history.history["critic_loss"]).all()
+
+
+def test_joint_critic_call_matches_separate_calls():
+    # One critic call on concat(real, fake) gives the same scores as two calls
+    # for a critic without batch statistics (the fast path).
+    gan = tiny_gan()
+    real, fake = np.random.rand(8, 2).astype("float32"), np.random.rand(8, 2).astype("float32")
+    joint_real, joint_fake = gan._score(real, fake)
+    np.testing.assert_allclose(joint_real.numpy(), gan.critic(real).numpy().ravel(), rtol=1e-6)
+    np.testing.assert_allclose(joint_fake.numpy(), gan.critic(fake).numpy().ravel(), rtol=1e-6)
