@@ -24,8 +24,9 @@ IMAGE_DATASETS = ("digits",) + TFDS_DATASETS
 
 # Settings per kind of data, used for every flag left unset.
 # Toys: at the paper's lambda = 10 and learning rate 1e-4 the toy GAN needs far
-# more steps than a CPU minute allows; lambda = 1 with Adam(3e-4, 0.5, 0.9)
-# covers all 8 modes within 800 steps with the mean gradient norm near 1.
+# more steps than a CPU minute allows; lambda = 1 keeps the mean gradient norm
+# near 1, and Adam(1e-3, 0.5, 0.9) with a 0.999 generator EMA gave the best
+# mode coverage per CPU minute in benchmarks/quality.py (see README).
 TOY_DEFAULTS = {
     "architecture": "mlp",
     "steps": 2000,
@@ -35,8 +36,9 @@ TOY_DEFAULTS = {
     "gp_weight": 1.0,
     "width": 128,
     "latent_dim": 2,
-    "learning_rate": 3e-4,
+    "learning_rate": 1e-3,
     "beta_1": 0.5,
+    "ema_decay": 0.999,
 }
 # Images: the paper's lambda = 10 and 5 critic steps, with the DCGAN-style
 # Adam(2e-4, 0.5, 0.9) that trains faster than (1e-4, 0, 0.9) on the digits.
@@ -51,6 +53,7 @@ IMAGE_DEFAULTS = {
     "latent_dim": 64,
     "learning_rate": 2e-4,
     "beta_1": 0.5,
+    "ema_decay": 0.0,
 }
 IMAGE_SIZES = {"digits": 16, "mnist": 28, "fashion_mnist": 28, "cifar10": 32, "celeb_a": 64}
 
@@ -113,6 +116,11 @@ def _build_parser() -> argparse.ArgumentParser:
         help=f"Adam learning rate, both networks (paper: 1e-4) {both('learning_rate')}",
     )
     train.add_argument("--beta-1", type=float, help=f"Adam beta_1 (paper: 0) {both('beta_1')}")
+    train.add_argument(
+        "--ema-decay",
+        type=float,
+        help=f"generator weight EMA decay, 0 for none (sampling uses it) {both('ema_decay')}",
+    )
     train.add_argument(
         "--image-size", type=int, help="image side [digits 16, mnist 28, cifar10 32, celeb_a 64]"
     )

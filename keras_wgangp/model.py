@@ -494,20 +494,30 @@ class WGANGP(keras.Model):
 
     def _train_step(self, real_all):
         k = self.critic_steps
-        n = tf.shape(real_all)[0]
-        m = (n + k - 1) // k  # == batch_size except in a partial last group
+        static_n = real_all.shape[0]
+        if static_n is not None and static_n % k == 0:
+            # Full groups: Python-int sizes keep every shape static in the
+            # graph, which the penalty's double backward needs to run fast.
+            n = m = None
+            m_static = static_n // k
+        else:
+            n = tf.shape(real_all)[0]
+            m = (n + k - 1) // k  # == batch_size except in a partial last group
+            m_static = None
         rank = len(real_all.shape)
         # Gradients are summed over replicas; dividing each replica's mean
         # loss by the replica count makes the sum the global-batch mean.
         replicas = self.distribute_strategy.num_replicas_in_sync
         critic_vars = self.critic.trainable_variables
         for i in range(k):
-            index = (tf.range(m) + i * m) % n
-            real = tf.gather(real_all, index)
-            z = self._draw(keras.random.normal, m, (self.latent_dim,))
+            if m_static is not None:
+                real = real_all[i * m_static : (i + 1) * m_static]
+            else:
+                real = tf.gather(real_all, (tf.range(m) + i * m) % n)
+            z = self._draw(keras.random.normal, m_static or m, (self.latent_dim,))
             # Generated outside the tape: no generator gradients are needed here.
             fake = tf.cast(self.generator(z, training=True), real.dtype)
-            epsilon = self._draw(keras.random.uniform, m, (1,) * (rank - 1))
+            epsilon = self._draw(keras.random.uniform, m_static or m, (1,) * (rank - 1))
             x_hat = penalties.interpolate(real, fake, epsilon)
             with tf.GradientTape() as tape:
                 real_scores, fake_scores = self._score(real, fake)
@@ -527,7 +537,7 @@ class WGANGP(keras.Model):
             self.gradient_norm_tracker.update_state(tf.reduce_mean(norms))
 
         generator_vars = self.generator.trainable_variables
-        z = self._draw(keras.random.normal, m, (self.latent_dim,))
+        z = self._draw(keras.random.normal, m_static or m, (self.latent_dim,))
         with tf.GradientTape() as tape:
             fake_scores = self.critic(self.generator(z, training=True), training=True)
             g_loss = losses.generator_loss(fake_scores)
@@ -552,7 +562,11 @@ class WGANGP(keras.Model):
         together see exactly what one replica would draw for the global batch.
         """
         replicas = self.distribute_strategy.num_replicas_in_sync
-        values = distribution(tf.concat([[rows * replicas], tail], 0), seed=self.seed_generator)
+        if isinstance(rows, int):
+            shape = (rows * replicas,) + tuple(tail)  # static
+        else:
+            shape = tf.concat([[rows * replicas], tail], 0)
+        values = distribution(shape, seed=self.seed_generator)
         if replicas == 1:
             return values
         replica = tf.distribute.get_replica_context().replica_id_in_sync_group
@@ -710,7 +724,12 @@ def _array_dataset(x: np.ndarray, group: int, epoch_variable) -> tf.data.Dataset
     # array adapter does, instead of baking it into the graph as a constant.
     data = tf.data.Dataset.from_tensors(x).repeat()
     dataset = tf.data.Dataset.zip((indices, data)).map(lambda i, d: tf.gather(d, i))
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    # One gather per step needs no autotuner or thread pool of its own; on a
+    # 2-core machine those extra threads competed with the training step.
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    options.threading.private_threadpool_size = 1
+    return dataset.prefetch(1).with_options(options)
 
 
 def _check_dtype(dtype) -> None:

@@ -118,7 +118,9 @@ def gradient_norms(critic: Callable, inputs: tf.Tensor, training: bool = True) -
         # so d(sum)/dx_i = dD(x_i)/dx_i exactly.
         total = tf.reduce_sum(tf.cast(scores, tf.float32))
     grads = tf.cast(tape.gradient(total, inputs), tf.float32)
-    axes = tf.range(1, tf.rank(grads))
+    rank = grads.shape.rank
+    # Static axes when the rank is known keep the graph's shapes static.
+    axes = list(range(1, rank)) if rank is not None else tf.range(1, tf.rank(grads))
     return _safe_norm(tf.reduce_sum(tf.square(grads), axis=axes))
 
 
