@@ -24,9 +24,10 @@ IMAGE_DATASETS = ("digits",) + TFDS_DATASETS
 
 # Settings per kind of data, used for every flag left unset.
 # Toys: at the paper's lambda = 10 and learning rate 1e-4 the toy GAN needs far
-# more steps than a CPU minute allows; lambda = 1 keeps the mean gradient norm
-# near 1, and Adam(1e-3, 0.5, 0.9) with a 0.999 generator EMA gave the best
-# mode coverage per CPU minute in benchmarks/quality.py (see README).
+# more steps than a CPU minute allows; lambda = 1 with Adam(3e-4, 0.5, 0.9)
+# covers all 8 modes within 800 steps with the mean gradient norm near 1.
+# (Adam(1e-3) with a 0.999 EMA, used by benchmarks/quality.py, covered all
+# modes too but left the seed-0 CLI run's points off-centre: 2/8 by the 3-sigma test.)
 TOY_DEFAULTS = {
     "architecture": "mlp",
     "steps": 2000,
@@ -36,9 +37,9 @@ TOY_DEFAULTS = {
     "gp_weight": 1.0,
     "width": 128,
     "latent_dim": 2,
-    "learning_rate": 1e-3,
+    "learning_rate": 3e-4,
     "beta_1": 0.5,
-    "ema_decay": 0.999,
+    "ema_decay": 0.0,
 }
 # Images: the paper's lambda = 10 and 5 critic steps, with the DCGAN-style
 # Adam(2e-4, 0.5, 0.9) that trains faster than (1e-4, 0, 0.9) on the digits.
