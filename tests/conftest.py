@@ -13,3 +13,18 @@ import pytest  # noqa: E402
 def _seed():
     keras.utils.set_random_seed(1234)
     yield
+
+
+@pytest.fixture
+def op_determinism():
+    """Turns TF op determinism on for one test only.
+
+    It is process-wide, and while it is on Keras silently refuses
+    jit_compile=True, so it must not leak into later tests.
+    """
+    import tensorflow as tf
+    from tensorflow.python.framework import config
+
+    tf.config.experimental.enable_op_determinism()
+    yield
+    config.disable_op_determinism()

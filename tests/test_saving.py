@@ -9,7 +9,6 @@ import textwrap
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from helpers import tiny_gan
 
 import keras_wgangp as kw
@@ -91,8 +90,7 @@ class Interrupt(keras.callbacks.Callback):
             raise RuntimeError("simulated crash")
 
 
-def test_resume_with_backup_and_restore_equals_uninterrupted(tmp_path):
-    tf.config.experimental.enable_op_determinism()
+def test_resume_with_backup_and_restore_equals_uninterrupted(tmp_path, op_determinism):
     data = kw.data.toy_samples("25gaussians", 960, seed=1)
 
     def fresh():

@@ -159,8 +159,7 @@ def test_jit_compile_auto_is_off_on_cpu_and_true_works():
     assert int(gan.critic_optimizer.iterations) == 4
 
 
-def test_two_runs_are_identical_with_seed_and_op_determinism():
-    tf.config.experimental.enable_op_determinism()
+def test_two_runs_are_identical_with_seed_and_op_determinism(op_determinism):
     data = kw.data.toy_samples("25gaussians", 512, seed=0)
 
     def run():
