@@ -362,6 +362,17 @@ def _train(args) -> int:
     return 0
 
 
+def _load_samples(args):
+    """Samples from --model (a .keras file or SavedModel), or None after printing the error."""
+    from keras_wgangp.saving import load_sampler
+
+    try:
+        return load_sampler(args.model)(args.num, args.seed)
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return None
+
+
 def _sample(args) -> int:
     if args.num < 1:
         print("error: --num must be >= 1", file=sys.stderr)
@@ -369,12 +380,9 @@ def _sample(args) -> int:
     import numpy as np
 
     from keras_wgangp.callbacks import save_samples_png
-    from keras_wgangp.saving import load_sampler
 
-    try:
-        samples = load_sampler(args.model)(args.num, args.seed)
-    except (OSError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    samples = _load_samples(args)
+    if samples is None:
         return 1
     if args.npy:
         np.save(args.npy, samples)
@@ -389,15 +397,15 @@ def _sample(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from keras_wgangp.saving import load_sampler
-
     if args.num < 2:
         print("error: --num must be >= 2", file=sys.stderr)
         return 2
+    samples = _load_samples(args)
+    if samples is None:
+        return 1
     try:
-        samples = load_sampler(args.model)(args.num, args.seed)
         result = evaluate_samples(samples, args.dataset, args.seed)
-    except (OSError, ValueError) as error:
+    except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     if args.json:
