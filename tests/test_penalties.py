@@ -1,5 +1,7 @@
 """Exact values of the gradient penalty and the classic bugs it must not have."""
 
+import contextlib
+
 import keras
 import numpy as np
 import pytest
@@ -156,3 +158,102 @@ def test_gradient_norms_are_per_example():
 def test_rank_one_input_is_rejected():
     with pytest.raises(ValueError, match="rank >= 2"):
         kw.gradient_penalty(quadratic_critic, tf.zeros(3), tf.zeros(3))
+
+
+# ---------------------------------------------------- skipping exact zeros
+def _conv_critic(activation):
+    return keras.Sequential(
+        [
+            keras.Input((8, 8, 2)),
+            keras.layers.Conv2D(4, 3, strides=2, padding="same"),
+            activation(),
+            keras.layers.Conv2D(6, 3, padding="same"),
+            activation(),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(1),
+        ]
+    )
+
+
+CRITICS = {
+    "leaky_relu": lambda: _conv_critic(lambda: keras.layers.LeakyReLU(0.2)),
+    "relu": lambda: _conv_critic(keras.layers.ReLU),
+    "relu6": lambda: _conv_critic(lambda: keras.layers.ReLU(max_value=6.0)),
+    "elu": lambda: _conv_critic(keras.layers.ELU),  # has curvature: untouched
+}
+
+
+def _critic_loss_and_tape(critic, seed=0):
+    rng = np.random.default_rng(seed)
+    real, fake = (tf.constant(rng.normal(size=(6, 8, 8, 2)).astype("float32")) for _ in range(2))
+    epsilon = tf.constant(rng.uniform(size=(6, 1, 1, 1)).astype("float32"))
+    with tf.GradientTape(persistent=True) as tape:
+        scores = tf.reshape(critic(tf.concat([real, fake], 0)), [-1])
+        loss = kw.losses.critic_loss(*tf.split(scores, 2)) + 10.0 * kw.gradient_penalty(
+            critic, real, fake, epsilon=epsilon
+        )
+    return loss, tape
+
+
+@pytest.mark.parametrize("make_critic", CRITICS.values(), ids=CRITICS.keys())
+def test_skipping_zero_second_derivatives_leaves_gradients_unchanged(make_critic):
+    critic = make_critic()
+    loss, tape = _critic_loss_and_tape(critic)
+    usual = tape.gradient(loss, critic.trainable_variables)
+    with kw.penalties.skip_zero_second_derivatives() as active:
+        skipped = tape.gradient(loss, critic.trainable_variables)
+    assert active
+    for a, b in zip(usual, skipped, strict=True):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-6, atol=1e-7)
+    # The penalty alone: the second-order path itself is unchanged.
+    with tf.GradientTape() as tape:
+        penalty = kw.gradient_penalty(critic, tf.ones((3, 8, 8, 2)), tf.zeros((3, 8, 8, 2)), seed=3)
+    usual = tape.gradient(penalty, critic.trainable_variables)
+    with tf.GradientTape() as tape:
+        penalty = kw.gradient_penalty(critic, tf.ones((3, 8, 8, 2)), tf.zeros((3, 8, 8, 2)), seed=3)
+    with kw.penalties.skip_zero_second_derivatives():
+        skipped = tape.gradient(penalty, critic.trainable_variables)
+    for a, b in zip(usual, skipped, strict=True):
+        # Only an exact zero may become None ("not connected").
+        expected = np.zeros(1) if a is None else a.numpy()
+        got = np.zeros_like(expected) if b is None else b.numpy()
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
+
+
+def _count_ops(critic, skip, op_type):
+    @tf.function
+    def critic_gradients():
+        loss, tape = _critic_loss_and_tape(critic)
+        with kw.penalties.skip_zero_second_derivatives() if skip else contextlib.nullcontext():
+            return tape.gradient(loss, critic.trainable_variables)
+
+    graph = critic_gradients.get_concrete_function().graph
+    return sum(op.type == op_type for op in graph.get_operations())
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "relu", "relu6"])
+def test_skipping_removes_the_backward_pass_of_zeros_through_the_critic(name):
+    # Without skipping, TF backpropagates zeros through the forward pass on x̂:
+    # one extra weight-gradient op per conv layer (2 here), all of it wasted.
+    critic = CRITICS[name]()
+    usual = _count_ops(critic, False, "Conv2DBackpropFilter")
+    skipped = _count_ops(critic, True, "Conv2DBackpropFilter")
+    assert usual - skipped == 2
+
+
+def test_curved_activations_keep_their_second_derivative_path():
+    critic = CRITICS["elu"]()
+    assert _count_ops(critic, False, "Conv2DBackpropFilter") == _count_ops(
+        critic, True, "Conv2DBackpropFilter"
+    )
+
+
+def test_gradient_registry_is_restored_even_after_an_error():
+    from tensorflow.python.framework import ops
+
+    before = {name: ops._gradient_registry.lookup(name) for name in ("ReluGrad", "LeakyReluGrad")}
+    with pytest.raises(RuntimeError), kw.penalties.skip_zero_second_derivatives():
+        assert ops._gradient_registry.lookup("ReluGrad") is not before["ReluGrad"]
+        raise RuntimeError("boom")
+    assert {name: ops._gradient_registry.lookup(name) for name in before} == before
