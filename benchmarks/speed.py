@@ -32,6 +32,7 @@ process.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -113,7 +114,7 @@ def make_kerasio(workload: str, jit: bool):
     return run
 
 
-def make_bare(workload: str, jit: bool):
+def make_bare(workload: str, jit: bool, skip_zeros: bool = True):
     """Our exact math in a plain tf.function: one call per generator step."""
     w = WORKLOADS[workload]
     generator, critic = networks(workload)
@@ -136,7 +137,8 @@ def make_bare(workload: str, jit: bool):
                 loss = losses.critic_loss(real_scores, fake_scores) + 10.0 * penalties.penalty_from_norms(
                     norms
                 )
-            grads = tape.gradient(loss, critic.trainable_variables)
+            with penalties.skip_zero_second_derivatives() if skip_zeros else contextlib.nullcontext():
+                grads = tape.gradient(loss, critic.trainable_variables)
             c_opt.apply_gradients(zip(grads, critic.trainable_variables, strict=True))
         with tf.GradientTape() as tape:
             g_loss = losses.generator_loss(
@@ -242,12 +244,18 @@ def make_ours_separate(workload: str, jit: bool):
     return make_ours(workload, jit, joint_critic_call=False)
 
 
+def make_bare_zeros(workload: str, jit: bool):
+    return make_bare(workload, jit, skip_zeros=False)
+
+
 CONTESTANTS = {
     "ours": make_ours,
     "kerasio": make_kerasio,
     "bare": make_bare,
     "torch": make_torch,
-    "ours_separate": make_ours_separate,  # ablation: two critic calls (opt-in via --contestants)
+    # Ablations, opt-in via --contestants:
+    "ours_separate": make_ours_separate,  # two critic calls instead of one on concat(real, fake)
+    "bare_zeros": make_bare_zeros,  # TF's usual backward pass of zeros through D(x̂) kept
 }
 
 

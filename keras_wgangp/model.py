@@ -525,7 +525,9 @@ class WGANGP(keras.Model):
                 penalty = penalties.penalty_from_norms(norms, self.target_norm)
                 d_loss = losses.critic_loss(real_scores, fake_scores) + self.gp_weight * penalty
                 scaled = self.critic_optimizer.scale_loss(d_loss / replicas)
-            grads = tape.gradient(scaled, critic_vars)
+            # Same gradients, minus a backward pass of zeros through D(x̂).
+            with penalties.skip_zero_second_derivatives():
+                grads = tape.gradient(scaled, critic_vars)
             self.critic_optimizer.apply_gradients(zip(grads, critic_vars, strict=True))
             if self.clip_value is not None:
                 for variable in critic_vars:

@@ -1,5 +1,7 @@
 """WGANGP: the Algorithm 1 schedule, the API contract and input validation."""
 
+import contextlib
+
 import keras
 import numpy as np
 import pytest
@@ -209,6 +211,39 @@ def test_image_shaped_data():
     )
     assert np.isfinite(history.history["gradient_penalty"]).all()
     assert gan.generate(3).shape == (3, 4, 4, 1)
+
+
+def _conv_gan_weights_after_fit(seed: int):
+    keras.utils.set_random_seed(seed)
+    generator = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(8 * 8), keras.layers.Reshape((8, 8, 1))]
+    )
+    critic = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Conv2D(4, 3, strides=2, padding="same"),
+            keras.layers.LeakyReLU(0.2),
+            keras.layers.Conv2D(4, 3, padding="same", activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(1),
+        ]
+    )
+    gan = kw.WGANGP(generator, critic, critic_steps=2)
+    gan.compile()
+    data = np.random.default_rng(seed).uniform(-1, 1, (32, 8, 8, 1)).astype("float32")
+    gan.fit(data, batch_size=8, epochs=2, verbose=0)
+    return weights(gan.critic) + weights(gan.generator)
+
+
+def test_skipping_zero_second_derivatives_does_not_change_training(monkeypatch, op_determinism):
+    # train_step skips TF's backward pass of zeros through D(x̂); the same run
+    # with that skipping turned off must reach the same weights.
+    skipped = _conv_gan_weights_after_fit(seed=3)
+    monkeypatch.setattr(kw.penalties, "skip_zero_second_derivatives", contextlib.nullcontext)
+    usual = _conv_gan_weights_after_fit(seed=3)
+    for a, b in zip(usual, skipped, strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+    assert max(np.abs(a - b).max() for a, b in zip(usual, _conv_gan_weights_after_fit(4), strict=True)) > 1e-3
 
 
 # ------------------------------------------------------------ validation
