@@ -44,6 +44,20 @@ def test_speed_quick_runs(tmp_path):
         assert name in result.stdout
 
 
+@pytest.mark.slow
+def test_profile_step_summarises_a_trace(tmp_path):
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "benchmarks", "profile_step.py"), "ours", "--workload", "toy",
+         "--steps", "1", "--logdir", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    # The critic's matmuls appear in all three passes, the penalty's double backward included.
+    for depth in (0, 1, 2):
+        assert f"| critic | {depth} | " in result.stdout, result.stdout
+    assert list(tmp_path.glob("**/*.xplane.pb"))
+
+
 class CountingWGANGP(kw.WGANGP):
     traces = 0
 
