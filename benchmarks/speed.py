@@ -139,13 +139,16 @@ def make_bare(workload: str, jit: bool, skip_zeros: bool = True):
                 )
             with penalties.skip_zero_second_derivatives() if skip_zeros else contextlib.nullcontext():
                 grads = tape.gradient(loss, critic.trainable_variables)
-            c_opt.apply_gradients(zip(grads, critic.trainable_variables, strict=True))
+            # As in WGANGP: the update waits for the forward passes that read the weights.
+            with tf.control_dependencies([loss, norms]):
+                c_opt.apply_gradients(zip(grads, critic.trainable_variables, strict=True))
         with tf.GradientTape() as tape:
             g_loss = losses.generator_loss(
                 critic(generator(tf.random.normal((batch, latent)), training=True))
             )
         grads = tape.gradient(g_loss, generator.trainable_variables)
-        g_opt.apply_gradients(zip(grads, generator.trainable_variables, strict=True))
+        with tf.control_dependencies([g_loss]):
+            g_opt.apply_gradients(zip(grads, generator.trainable_variables, strict=True))
         return loss, g_loss
 
     def run(steps: int) -> float:

@@ -68,6 +68,36 @@ def _clone_generator(generator, latent_dim: int):
     return clone
 
 
+def _apply_after(optimizer, grads, variables, computed) -> None:
+    """Applies `grads` once every tensor in `computed` exists.
+
+    TensorFlow orders each variable read before the next write of that
+    variable, but not the ops that consume the value read. With the zero
+    skip, a bias gradient no longer passes through the critic's forward pass
+    on x̂, so the bias update could run while that forward pass was still
+    using the bias, and it then saw the updated value in some runs. Waiting
+    for the loss and the penalty's norms, which depend on every forward pass
+    of the update, makes each update read only the previous update's weights.
+    """
+    with tf.control_dependencies(computed):
+        optimizer.apply_gradients(zip(grads, variables, strict=True))
+
+
+class _OrderedSeedGenerator(keras.random.SeedGenerator):
+    """A SeedGenerator whose seed is copied before its state advances.
+
+    Keras's `next()` copies the state and then assigns the advanced state
+    with no dependency between the two, so the copy could observe the new
+    state and two draws could share a seed. Same sequence of seeds otherwise.
+    """
+
+    def next(self, ordered=True):
+        seed = self.state.value * 1
+        with tf.control_dependencies([seed]):
+            super().next(ordered=ordered)
+        return seed
+
+
 def _has_batch_norm(model) -> bool:
     layers = model._flatten_layers() if hasattr(model, "_flatten_layers") else []
     return any(isinstance(layer, keras.layers.BatchNormalization) for layer in layers)
@@ -180,7 +210,7 @@ class WGANGP(keras.Model):
         self.clip_value = None if clip_value is None else float(clip_value)
         self.ema_decay = None if ema_decay is None else float(ema_decay)
         self.generator_ema = _clone_generator(generator, self.latent_dim) if ema_decay else None
-        self.seed_generator = keras.random.SeedGenerator(seed, name="wgangp_seed")
+        self.seed_generator = _OrderedSeedGenerator(seed, name="wgangp_seed")
         self.generator_optimizer = None
         self.critic_optimizer = None
         self._wgangp_compile_config = None
@@ -528,7 +558,7 @@ class WGANGP(keras.Model):
             # Same gradients, minus a backward pass of zeros through D(x̂).
             with penalties.skip_zero_second_derivatives():
                 grads = tape.gradient(scaled, critic_vars)
-            self.critic_optimizer.apply_gradients(zip(grads, critic_vars, strict=True))
+            _apply_after(self.critic_optimizer, grads, critic_vars, [d_loss, norms])
             if self.clip_value is not None:
                 for variable in critic_vars:
                     variable.assign(tf.clip_by_value(variable, -self.clip_value, self.clip_value))
@@ -545,7 +575,7 @@ class WGANGP(keras.Model):
             g_loss = losses.generator_loss(fake_scores)
             scaled = self.generator_optimizer.scale_loss(g_loss / replicas)
         grads = tape.gradient(scaled, generator_vars)
-        self.generator_optimizer.apply_gradients(zip(grads, generator_vars, strict=True))
+        _apply_after(self.generator_optimizer, grads, generator_vars, [g_loss])
         if self.generator_ema is not None:
             self._update_ema()
         self.generator_loss_tracker.update_state(g_loss)
