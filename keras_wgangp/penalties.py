@@ -249,8 +249,12 @@ def skip_zero_second_derivatives() -> Iterator[bool]:
     differs. Activations with curvature (ELU, softplus, tanh, ...) are
     untouched.
 
-    Wrap the `tape.gradient(...)` call of the outer (critic-weight) tape.
-    `WGANGP.train_step` does this itself. The gradient functions are looked
+    Wrap the `tape.gradient(...)` call of the outer (critic-weight) tape,
+    and inside a `tf.function` apply the gradients under
+    `tf.control_dependencies([loss])`: a bias gradient then no longer
+    depends on the forward pass on x̂, and TensorFlow does not order that
+    pass's use of the bias before the bias update by itself.
+    `WGANGP.train_step` does both. The gradient functions are looked
     up when the gradient is built, so inside a `tf.function` the context
     only needs to be active while tracing. While it is active,
     gradient-function lookups are patched process-wide; a lock serialises
