@@ -1,0 +1,30 @@
+"""Files saved by earlier releases keep loading (fixtures/make_fixture.py writes them)."""
+
+import glob
+import json
+import os
+
+import numpy as np
+import pytest
+
+import keras_wgangp as kw
+
+FIXTURES = sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "*.keras")))
+
+
+def test_there_is_a_fixture_for_the_first_release():
+    assert any(path.endswith("wgangp-0.1.0.keras") for path in FIXTURES)
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=os.path.basename)
+def test_release_fixture_loads_with_its_samples_and_optimizer_state(path):
+    with open(path[: -len(".keras")] + ".json") as f:
+        expected = json.load(f)
+    gan = kw.load_model(path)
+    assert isinstance(gan, kw.WGANGP)
+    np.testing.assert_allclose(gan.generate(8, seed=0), expected["generate_8_seed_0"], rtol=1e-5, atol=1e-6)
+    assert int(np.asarray(gan.generator_optimizer.iterations)) == expected["generator_iterations"]
+    assert int(np.asarray(gan.critic_optimizer.iterations)) == expected["critic_iterations"]
+    learning_rate = float(np.asarray(gan.critic_optimizer.learning_rate))
+    assert learning_rate == pytest.approx(expected["critic_learning_rate"])
+    assert np.asarray(gan.seed_generator.state).tolist() == expected["seed_state"]
