@@ -227,8 +227,8 @@ def image_grid(
 
     Examples:
 
-    >>> image_grid(np.zeros((5, 8, 8, 1))).shape
-    (21, 28, 1)
+    >>> image_grid(np.zeros((5, 8, 8, 1))).shape  # 2 rows x 3 columns of 8+1 pixels, plus 1
+    (19, 28, 1)
     """
     images = np.asarray(images, "float32")
     if images.ndim != 4 or images.shape[-1] not in (1, 3):

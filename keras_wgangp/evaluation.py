@@ -258,7 +258,8 @@ def frechet_distance(features_a, features_b, eps: float = 1e-6) -> float:
             raise ValueError(f"sqrtm returned a large imaginary part ({np.abs(covmean.imag).max():.3g}).")
         covmean = covmean.real
     diff = mu_a - mu_b
-    return float(diff @ diff + np.trace(sigma_a) + np.trace(sigma_b) - 2.0 * np.trace(covmean))
+    distance = float(diff @ diff + np.trace(sigma_a) + np.trace(sigma_b) - 2.0 * np.trace(covmean))
+    return max(distance, 0.0)  # rounding can leave identical sets a hair below 0
 
 
 def kernel_inception_distance(

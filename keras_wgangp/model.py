@@ -285,7 +285,7 @@ class WGANGP(keras.Model):
         >>> gan = kw.WGANGP(kw.architectures.mlp_generator(units=16),
         ...                 kw.architectures.mlp_critic(units=16))
         >>> gan.compile(critic_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
-        >>> float(gan.generator_optimizer.learning_rate)
+        >>> round(float(gan.generator_optimizer.learning_rate), 8)  # a float32 variable
         0.0001
         """
         generator_optimizer = keras.optimizers.get(generator_optimizer) or _paper_adam()
