@@ -1,16 +1,31 @@
-"""Wasserstein losses as pure functions of critic scores.
+"""Adversarial losses as functions and objects of critic scores.
 
-From Arjovsky et al. 2017 ("Wasserstein GAN", arXiv:1701.07875) as used by
-Gulrajani et al. 2017 (arXiv:1704.00028, Algorithm 1): the critic minimises
-E[D(x̃)] − E[D(x)] (+ λ·GP) and the generator minimises −E[D(G(z))].
-All functions reduce in float32, so they are safe under mixed precision.
+The Wasserstein functions follow Arjovsky et al. 2017 ("Wasserstein GAN",
+arXiv:1701.07875) as used by Gulrajani et al. 2017 (arXiv:1704.00028,
+Algorithm 1): the critic minimises E[D(x̃)] − E[D(x)] (+ λ·GP) and the
+generator minimises −E[D(G(z))]. The loss objects below cover the other
+objectives of the GAN family; each docstring cites its paper. Everything
+reduces in float32, so it is safe under mixed precision.
 """
 
 from __future__ import annotations
 
+import keras
 import tensorflow as tf
 
-__all__ = ["critic_loss", "generator_loss", "wasserstein_estimate"]
+__all__ = [
+    "AdversarialLoss",
+    "Hinge",
+    "LeastSquares",
+    "Minimax",
+    "NonSaturating",
+    "RelativisticAverage",
+    "Wasserstein",
+    "critic_loss",
+    "generator_loss",
+    "get",
+    "wasserstein_estimate",
+]
 
 
 def _mean(scores) -> tf.Tensor:
@@ -71,3 +86,269 @@ def wasserstein_estimate(real_scores: tf.Tensor, fake_scores: tf.Tensor) -> tf.T
     1.5
     """
     return _mean(real_scores) - _mean(fake_scores)
+
+
+# ---------------------------------------------------------------- loss objects
+# The adversarial objectives a GAN can train with, as serializable objects
+# with one interface: `critic_loss(real_scores, fake_scores)` and
+# `generator_loss(fake_scores, real_scores=None)`, on raw critic outputs
+# (logits) of shape (batch,) or (batch, 1), reduced in float32.
+
+
+def _softplus_mean(x) -> tf.Tensor:
+    return keras.ops.mean(keras.ops.softplus(keras.ops.cast(x, "float32")))
+
+
+class AdversarialLoss:
+    """Base class of the adversarial losses: subclass it for your own.
+
+    Subclasses implement `critic_loss` and `generator_loss`; options are
+    constructor arguments returned by `get_config`, so a model that holds a
+    loss saves and reloads it with the same type and parameters.
+    """
+
+    name = "adversarial_loss"
+
+    def critic_loss(self, real_scores, fake_scores) -> tf.Tensor:
+        raise NotImplementedError
+
+    def generator_loss(self, fake_scores, real_scores=None) -> tf.Tensor:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({options})"
+
+    def __eq__(self, other) -> bool:
+        return type(self) is type(other) and self.get_config() == other.get_config()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, tuple(sorted(self.get_config().items()))))
+
+
+@keras.saving.register_keras_serializable(package="keras_wgangp")
+class Wasserstein(AdversarialLoss):
+    """The Wasserstein loss (Arjovsky et al. 2017; Gulrajani et al. 2017).
+
+    critic: mean D(f) − mean D(r); generator: −mean D(f). Pair it with a
+    Lipschitz constraint (a gradient penalty or weight clipping).
+
+    Examples:
+
+    >>> loss = Wasserstein()
+    >>> float(loss.critic_loss([2.0, 4.0], [1.0])), float(loss.generator_loss([1.0, 3.0]))
+    (-2.0, -2.0)
+    """
+
+    name = "wasserstein"
+
+    def critic_loss(self, real_scores, fake_scores):
+        return critic_loss(real_scores, fake_scores)
+
+    def generator_loss(self, fake_scores, real_scores=None):
+        return generator_loss(fake_scores)
+
+
+@keras.saving.register_keras_serializable(package="keras_wgangp")
+class Hinge(AdversarialLoss):
+    """The hinge loss (Lim & Ye 2017; Miyato et al. 2018, SN-GAN).
+
+    critic: mean relu(m − D(r)) + mean relu(m + D(f)); generator: −mean D(f).
+
+    Args:
+        margin: m, 1 in the papers.
+
+    Examples:
+
+    >>> float(Hinge().critic_loss([2.0, 0.5], [-3.0, 0.0]))  # (0 + 0.5)/2 + (0 + 1)/2
+    0.75
+    """
+
+    name = "hinge"
+
+    def __init__(self, margin: float = 1.0):
+        self.margin = float(margin)
+
+    def critic_loss(self, real_scores, fake_scores):
+        real = keras.ops.cast(real_scores, "float32")
+        fake = keras.ops.cast(fake_scores, "float32")
+        return keras.ops.mean(keras.ops.relu(self.margin - real)) + keras.ops.mean(
+            keras.ops.relu(self.margin + fake)
+        )
+
+    def generator_loss(self, fake_scores, real_scores=None):
+        return generator_loss(fake_scores)
+
+    def get_config(self):
+        return {"margin": self.margin}
+
+
+@keras.saving.register_keras_serializable(package="keras_wgangp")
+class NonSaturating(AdversarialLoss):
+    """The original GAN's critic loss with the non-saturating generator loss
+    (Goodfellow et al. 2014, section 3).
+
+    critic: binary cross-entropy on logits, real target t and fake target 0:
+    mean[t·softplus(−D(r)) + (1 − t)·softplus(D(r))] + mean softplus(D(f));
+    generator: mean softplus(−D(f)) = −mean log σ(D(f)).
+
+    Args:
+        label_smoothing: s; the real target is t = 1 − s/2, the convention of
+            `keras.losses.BinaryCrossentropy` (s = 0.2 gives Salimans et al.'s
+            one-sided target 0.9). Only the critic's real term is smoothed.
+
+    Examples:
+
+    >>> round(float(NonSaturating().generator_loss([0.0])), 6)  # log 2
+    0.693147
+    """
+
+    name = "non_saturating"
+
+    def __init__(self, label_smoothing: float = 0.0):
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"`label_smoothing` must be in [0, 1], got {label_smoothing!r}.")
+        self.label_smoothing = float(label_smoothing)
+
+    def critic_loss(self, real_scores, fake_scores):
+        target = 1.0 - 0.5 * self.label_smoothing
+        real = keras.ops.cast(real_scores, "float32")
+        real_term = target * _softplus_mean(-real) + (1.0 - target) * _softplus_mean(real)
+        return real_term + _softplus_mean(fake_scores)
+
+    def generator_loss(self, fake_scores, real_scores=None):
+        return _softplus_mean(-keras.ops.cast(fake_scores, "float32"))
+
+    def get_config(self):
+        return {"label_smoothing": self.label_smoothing}
+
+
+@keras.saving.register_keras_serializable(package="keras_wgangp")
+class Minimax(NonSaturating):
+    """The original minimax GAN (Goodfellow et al. 2014, eq. 1).
+
+    critic: as `NonSaturating`; generator: mean log(1 − σ(D(f))) =
+    −mean softplus(D(f)), which saturates when the critic rejects the fakes
+    (the reason the paper proposes the non-saturating form).
+
+    Examples:
+
+    >>> round(float(Minimax().generator_loss([0.0])), 6)  # log(1/2)
+    -0.693147
+    """
+
+    name = "minimax"
+
+    def generator_loss(self, fake_scores, real_scores=None):
+        return -_softplus_mean(fake_scores)
+
+
+@keras.saving.register_keras_serializable(package="keras_wgangp")
+class LeastSquares(AdversarialLoss):
+    """The least-squares GAN loss (Mao et al. 2017, LSGAN, eq. 2).
+
+    critic: ½ mean (D(r) − a)² + ½ mean (D(f) − b)²; generator:
+    ½ mean (D(f) − a)², with a = `real_label` and b = `fake_label` (the
+    paper's b = c = 1, a = 0 coding).
+
+    Examples:
+
+    >>> float(LeastSquares().critic_loss([1.0, 3.0], [0.0]))
+    1.0
+    """
+
+    name = "least_squares"
+
+    def __init__(self, real_label: float = 1.0, fake_label: float = 0.0):
+        self.real_label = float(real_label)
+        self.fake_label = float(fake_label)
+
+    @staticmethod
+    def _half_mean_square(scores, target):
+        return 0.5 * keras.ops.mean(keras.ops.square(keras.ops.cast(scores, "float32") - target))
+
+    def critic_loss(self, real_scores, fake_scores):
+        real = self._half_mean_square(real_scores, self.real_label)
+        return real + self._half_mean_square(fake_scores, self.fake_label)
+
+    def generator_loss(self, fake_scores, real_scores=None):
+        return self._half_mean_square(fake_scores, self.real_label)
+
+    def get_config(self):
+        return {"real_label": self.real_label, "fake_label": self.fake_label}
+
+
+@keras.saving.register_keras_serializable(package="keras_wgangp")
+class RelativisticAverage(AdversarialLoss):
+    """The relativistic average GAN loss (Jolicoeur-Martineau 2019, RaSGAN).
+
+    critic: mean softplus(−(D(r) − mean D(f))) + mean softplus(D(f) − mean D(r));
+    generator: the same with real and fake swapped, so it needs the real
+    scores too.
+
+    Examples:
+
+    >>> loss = RelativisticAverage()
+    >>> float(loss.critic_loss([1.0], [1.0])) == float(loss.generator_loss([1.0], [1.0]))
+    True
+    """
+
+    name = "relativistic_average"
+
+    def critic_loss(self, real_scores, fake_scores):
+        real = keras.ops.cast(keras.ops.reshape(real_scores, [-1]), "float32")
+        fake = keras.ops.cast(keras.ops.reshape(fake_scores, [-1]), "float32")
+        return _softplus_mean(keras.ops.mean(fake) - real) + _softplus_mean(fake - keras.ops.mean(real))
+
+    def generator_loss(self, fake_scores, real_scores=None):
+        if real_scores is None:
+            raise ValueError(
+                "RelativisticAverage.generator_loss needs `real_scores`: the generator's loss "
+                "compares its fakes with the average real score."
+            )
+        return self.critic_loss(fake_scores, real_scores)
+
+
+_LOSSES = {
+    cls.name: cls for cls in (Wasserstein, Hinge, NonSaturating, Minimax, LeastSquares, RelativisticAverage)
+}
+
+
+def get(identifier) -> AdversarialLoss:
+    """Resolves a loss name, config or object to an `AdversarialLoss`.
+
+    Args:
+        identifier: One of the names `wasserstein`, `hinge`, `non_saturating`,
+            `minimax`, `least_squares`, `relativistic_average`; a config dict
+            from `keras.saving.serialize_keras_object`; or an
+            `AdversarialLoss` instance (returned as is).
+
+    Returns:
+        An `AdversarialLoss`.
+
+    Examples:
+
+    >>> get("hinge")
+    Hinge(margin=1.0)
+    """
+    if isinstance(identifier, AdversarialLoss):
+        return identifier
+    if isinstance(identifier, str):
+        if identifier not in _LOSSES:
+            raise ValueError(f"Unknown loss {identifier!r}; valid names: {', '.join(sorted(_LOSSES))}.")
+        return _LOSSES[identifier]()
+    if isinstance(identifier, dict):
+        loss = keras.saving.deserialize_keras_object(identifier)
+        if isinstance(loss, AdversarialLoss):
+            return loss
+    raise TypeError(
+        f"A loss must be a name ({', '.join(sorted(_LOSSES))}) or an AdversarialLoss, "
+        f"got {type(identifier).__name__}."
+    )
