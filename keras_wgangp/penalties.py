@@ -19,12 +19,19 @@ import keras
 import tensorflow as tf
 
 __all__ = [
+    "DRAGAN",
+    "GradientPenalty",
+    "Penalty",
+    "R1",
+    "R2",
+    "get",
     "gradient_norms",
     "gradient_penalty",
     "interpolate",
     "penalty_from_norms",
     "sample_epsilon",
     "skip_zero_second_derivatives",
+    "squared_gradient_norms",
 ]
 
 
@@ -114,6 +121,33 @@ def gradient_norms(critic: Callable, inputs: tf.Tensor, training: bool = True) -
     >>> gradient_norms(critic, tf.zeros((4, 2))).shape
     TensorShape([4])
     """
+    return _safe_norm(squared_gradient_norms(critic, inputs, training))
+
+
+def squared_gradient_norms(critic: Callable, inputs: tf.Tensor, training: bool = True) -> tf.Tensor:
+    """Returns ‖∇ₓ D(x)‖₂² for each example of `inputs`, in float32.
+
+    The input-gradient routine every penalty shares: the gradient is taken on
+    an inner tape (so the result is differentiable with respect to the
+    critic's weights) and squared and summed over every non-batch axis.
+    `gradient_norms` is its square root; R1 and R2 use it directly, which
+    needs no square root at all.
+
+    Args:
+        critic: A callable mapping a batch to one score per example.
+        inputs: The points x, shape `(batch, ...)`.
+        training: Passed to the critic if it is a Keras layer.
+
+    Returns:
+        A float32 tensor of shape `(batch,)`.
+
+    Examples:
+
+    >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
+    >>> squared_gradient_norms(critic, tf.zeros((3, 2))).numpy().tolist()
+    [2.0, 2.0, 2.0]
+    """
+    inputs = tf.convert_to_tensor(inputs)
     with tf.GradientTape() as tape:
         tape.watch(inputs)
         scores = _call(critic, inputs, training)
@@ -124,7 +158,7 @@ def gradient_norms(critic: Callable, inputs: tf.Tensor, training: bool = True) -
     rank = grads.shape.rank
     # Static axes when the rank is known keep the graph's shapes static.
     axes = list(range(1, rank)) if rank is not None else tf.range(1, tf.rank(grads))
-    return _safe_norm(tf.reduce_sum(tf.square(grads), axis=axes))
+    return tf.reduce_sum(tf.square(grads), axis=axes)
 
 
 def penalty_from_norms(norms: tf.Tensor, target_norm: float = 1.0) -> tf.Tensor:
@@ -299,3 +333,224 @@ def _call(critic, inputs, training):
     if isinstance(critic, keras.layers.Layer):
         return critic(inputs, training=training)
     return critic(inputs)
+
+
+# ------------------------------------------------------------ penalty objects
+# Each object is called as penalty(critic, real, fake, seed=None) and returns
+# the weighted float32 term that is added to the critic loss.
+
+
+class Penalty:
+    """Base class of the critic penalties: subclass it for your own.
+
+    Subclasses implement `__call__(critic, real, fake, seed=None)`, returning
+    the weighted scalar term; options are constructor arguments returned by
+    `get_config`.
+    """
+
+    name = "penalty"
+
+    def __call__(self, critic, real, fake, seed=None) -> tf.Tensor:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({options})"
+
+    def __eq__(self, other) -> bool:
+        return type(self) is type(other) and self.get_config() == other.get_config()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, tuple(sorted(self.get_config().items()))))
+
+
+def _check_weight(name: str, value: float) -> float:
+    value = float(value)
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"`{name}` must be a finite number >= 0, got {value!r}.")
+    return value
+
+
+@keras.saving.register_keras_serializable(package="keras_wgangp")
+class GradientPenalty(Penalty):
+    """The WGAN-GP penalty (Gulrajani et al. 2017, eq. 3), two- or one-sided.
+
+    weight·mean((‖∇D(x̂)‖ − target)²) at x̂ = ε·real + (1 − ε)·fake, one
+    ε ~ U[0, 1] per example. With `one_sided=True` only norms above the
+    target are penalised, weight·mean(max(0, ‖∇D(x̂)‖ − target)²)
+    (Petzka et al. 2018, WGAN-LP).
+
+    Args:
+        weight: λ, 10 in the paper.
+        target: The gradient norm the penalty pulls towards.
+        one_sided: Penalise only norms above `target`.
+
+    Examples:
+
+    >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
+    >>> round(float(GradientPenalty()(critic, tf.zeros((4, 2)), tf.ones((4, 2)), seed=0)), 4)  # 10·(√2 − 1)²
+    1.7157
+    """
+
+    name = "gradient_penalty"
+
+    def __init__(self, weight: float = 10.0, target: float = 1.0, one_sided: bool = False):
+        self.weight = _check_weight("weight", weight)
+        self.target = float(target)
+        self.one_sided = bool(one_sided)
+
+    def __call__(self, critic, real, fake, seed=None):
+        real = tf.convert_to_tensor(real)
+        fake = tf.cast(tf.convert_to_tensor(fake), real.dtype)
+        epsilon = sample_epsilon(tf.shape(real)[0], len(real.shape), seed=seed)
+        norms = gradient_norms(critic, interpolate(real, fake, epsilon))
+        excess = norms - self.target
+        if self.one_sided:
+            excess = tf.nn.relu(excess)
+        return self.weight * tf.reduce_mean(tf.square(excess))
+
+    def get_config(self):
+        return {"weight": self.weight, "target": self.target, "one_sided": self.one_sided}
+
+
+@keras.saving.register_keras_serializable(package="keras_wgangp")
+class DRAGAN(Penalty):
+    """The DRAGAN penalty (Kodali et al. 2017): the two-sided gradient
+    penalty around the real data, ignoring the fakes.
+
+    weight·mean((‖∇D(x̂)‖ − 1)²) at x̂ = r + α·δ with δ = perturbation·std(r)·u:
+    std is taken over the whole real batch, u ~ U[0, 1) per element and
+    α ~ U[0, 1] per example.
+
+    Args:
+        weight: λ (10 in the paper).
+        perturbation: The noise scale c (0.5 in the paper).
+
+    Examples:
+
+    >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
+    >>> round(float(DRAGAN()(critic, tf.random.normal((8, 2)), None, seed=0)), 4)  # 10·(√2 − 1)²
+    1.7157
+    """
+
+    name = "dragan"
+
+    def __init__(self, weight: float = 10.0, perturbation: float = 0.5):
+        self.weight = _check_weight("weight", weight)
+        self.perturbation = _check_weight("perturbation", perturbation)
+
+    def __call__(self, critic, real, fake=None, seed=None):
+        real = tf.convert_to_tensor(real)
+        if isinstance(seed, int):  # two draws: derive distinct streams from one int
+            seed = keras.random.SeedGenerator(seed)
+        noise = keras.random.uniform(tf.shape(real), dtype=real.dtype, seed=seed)
+        delta = self.perturbation * tf.math.reduce_std(real) * noise
+        alpha = sample_epsilon(tf.shape(real)[0], len(real.shape), seed=seed, dtype=real.dtype)
+        norms = gradient_norms(critic, real + alpha * delta)
+        return self.weight * tf.reduce_mean(tf.square(norms - 1.0))
+
+    def get_config(self):
+        return {"weight": self.weight, "perturbation": self.perturbation}
+
+
+@keras.saving.register_keras_serializable(package="keras_wgangp")
+class R1(Penalty):
+    """The R1 penalty (Mescheder et al. 2018, eq. 9): γ/2·mean ‖∇D(r)‖² at
+    the real points.
+
+    Args:
+        gamma: γ (10 in the paper's experiments).
+
+    Examples:
+
+    >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
+    >>> float(R1(gamma=10.0)(critic, tf.zeros((4, 2)), None))  # 10/2·‖(1, 1)‖²
+    10.0
+    """
+
+    name = "r1"
+
+    def __init__(self, gamma: float = 10.0):
+        self.gamma = _check_weight("gamma", gamma)
+
+    def _points(self, real, fake):
+        return real
+
+    def __call__(self, critic, real, fake=None, seed=None):
+        points = tf.convert_to_tensor(self._points(real, fake))
+        return 0.5 * self.gamma * tf.reduce_mean(squared_gradient_norms(critic, points))
+
+    def get_config(self):
+        return {"gamma": self.gamma}
+
+
+@keras.saving.register_keras_serializable(package="keras_wgangp")
+class R2(R1):
+    """The R2 penalty (Mescheder et al. 2018, eq. 10): γ/2·mean ‖∇D(f)‖² at
+    the generated points.
+
+    Args:
+        gamma: γ.
+
+    Examples:
+
+    >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
+    >>> float(R2(gamma=2.0)(critic, None, tf.zeros((4, 2))))
+    2.0
+    """
+
+    name = "r2"
+
+    def _points(self, real, fake):
+        return fake
+
+
+_PENALTIES = {
+    "gradient_penalty": GradientPenalty,
+    "gp": GradientPenalty,
+    "one_sided_gradient_penalty": lambda: GradientPenalty(one_sided=True),
+    "dragan": DRAGAN,
+    "r1": R1,
+    "r2": R2,
+}
+
+
+def get(identifier) -> Penalty:
+    """Resolves a penalty name, config or object to a `Penalty`.
+
+    Args:
+        identifier: One of `gradient_penalty` (alias `gp`),
+            `one_sided_gradient_penalty`, `dragan`, `r1`, `r2` (each with its
+            default weight); a config dict from
+            `keras.saving.serialize_keras_object`; or a `Penalty` instance
+            (returned as is).
+
+    Returns:
+        A `Penalty`.
+
+    Examples:
+
+    >>> get("one_sided_gradient_penalty")
+    GradientPenalty(weight=10.0, target=1.0, one_sided=True)
+    """
+    if isinstance(identifier, Penalty):
+        return identifier
+    if isinstance(identifier, str):
+        if identifier not in _PENALTIES:
+            raise ValueError(f"Unknown penalty {identifier!r}; valid names: {', '.join(sorted(_PENALTIES))}.")
+        return _PENALTIES[identifier]()
+    if isinstance(identifier, dict):
+        penalty = keras.saving.deserialize_keras_object(identifier)
+        if isinstance(penalty, Penalty):
+            return penalty
+    raise TypeError(
+        f"A penalty must be a name ({', '.join(sorted(_PENALTIES))}) or a Penalty, "
+        f"got {type(identifier).__name__}."
+    )

@@ -257,3 +257,84 @@ def test_gradient_registry_is_restored_even_after_an_error():
         assert ops._gradient_registry.lookup("ReluGrad") is not before["ReluGrad"]
         raise RuntimeError("boom")
     assert {name: ops._gradient_registry.lookup(name) for name in before} == before
+
+
+# ------------------------------------------------------------ penalty objects
+@pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
+@settings(max_examples=10, deadline=None)
+@given(scale=st.floats(0.05, 5.0), seed=st.integers(0, 2**16))
+def test_penalty_objects_on_a_linear_critic(shape, scale, seed):
+    # f(x) = w·x has ∇f = w everywhere, so every penalty is a closed form in ‖w‖.
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal(shape).astype("float32")
+    w *= scale / np.linalg.norm(w)
+    real = rng.standard_normal((6,) + shape).astype("float32")
+    fake = rng.standard_normal((6,) + shape).astype("float32")
+    critic, norm = linear_critic(w), float(np.linalg.norm(w))
+    assert float(kw.penalties.GradientPenalty(weight=3.0)(critic, real, fake, seed=1)) == pytest.approx(
+        3.0 * (norm - 1) ** 2, rel=1e-4, abs=1e-6
+    )
+    one_sided = float(kw.penalties.GradientPenalty(one_sided=True)(critic, real, fake, seed=1))
+    assert one_sided == pytest.approx(10.0 * max(norm - 1, 0.0) ** 2, rel=1e-4, abs=1e-6)
+    assert float(kw.penalties.R1(gamma=4.0)(critic, real, fake)) == pytest.approx(2.0 * norm**2, rel=1e-5)
+    assert float(kw.penalties.R2(gamma=4.0)(critic, real, fake)) == pytest.approx(2.0 * norm**2, rel=1e-5)
+    assert float(kw.penalties.DRAGAN(weight=2.0)(critic, real, fake, seed=1)) == pytest.approx(
+        2.0 * (norm - 1) ** 2, rel=1e-4, abs=1e-6
+    )
+
+
+def test_penalty_objects_on_a_quadratic_critic():
+    # f(x) = ½‖x‖² has ∇f(x) = x: R1 and R2 measure the points themselves.
+    rng = np.random.default_rng(0)
+    real = rng.standard_normal((5, 3)).astype("float32")
+    fake = 3.0 * rng.standard_normal((5, 3)).astype("float32")
+    sq_real, sq_fake = (real**2).sum(axis=1), (fake**2).sum(axis=1)
+    assert float(kw.penalties.R1(gamma=2.0)(quadratic_critic, real, fake)) == pytest.approx(
+        sq_real.mean(), rel=1e-5
+    )
+    assert float(kw.penalties.R2(gamma=2.0)(quadratic_critic, real, fake)) == pytest.approx(
+        sq_fake.mean(), rel=1e-5
+    )
+    # Without perturbation DRAGAN is the two-sided penalty at the real points.
+    dragan = kw.penalties.DRAGAN(weight=1.0, perturbation=0.0)(quadratic_critic, real, fake, seed=0)
+    assert float(dragan) == pytest.approx(((np.sqrt(sq_real) - 1) ** 2).mean(), rel=1e-5)
+
+
+def test_dragan_ignores_the_fakes_and_perturbs_around_real_data():
+    real = np.random.default_rng(1).standard_normal((8, 2)).astype("float32")
+    penalty = kw.penalties.DRAGAN()
+    a = penalty(quadratic_critic, real, np.zeros_like(real), seed=5)
+    b = penalty(quadratic_critic, real, 100 + np.ones_like(real), seed=5)
+    assert float(a) == float(b)
+    # The perturbation moves the points: the value differs from perturbation=0.
+    exact = kw.penalties.DRAGAN(perturbation=0.0)(quadratic_critic, real, None, seed=5)
+    assert abs(float(a) - float(exact)) > 1e-4
+
+
+@pytest.mark.parametrize(
+    "name", ["gradient_penalty", "gp", "one_sided_gradient_penalty", "dragan", "r1", "r2"]
+)
+def test_penalties_resolve_by_name_and_round_trip(name):
+    penalty = kw.penalties.get(name)
+    restored = kw.penalties.get(keras.saving.serialize_keras_object(penalty))
+    assert restored == penalty and restored is not penalty
+    assert kw.penalties.get("one_sided_gradient_penalty").one_sided
+
+
+def test_penalty_objects_reject_bad_options_and_names():
+    with pytest.raises(ValueError, match="valid names: dragan, gp"):
+        kw.penalties.get("wgan_gp")
+    with pytest.raises(TypeError, match="must be a name"):
+        kw.penalties.get(1.0)
+    with pytest.raises(ValueError, match="`gamma` must be a finite number"):
+        kw.penalties.R1(gamma=-1.0)
+
+
+def test_r1_is_finite_with_a_zero_gradient():
+    critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="zeros")])
+    x = tf.zeros((4, 2))
+    with tf.GradientTape() as tape:
+        value = kw.penalties.R1()(critic, x, None)
+    grads = tape.gradient(value, critic.trainable_variables)
+    assert float(value) == 0.0
+    assert all(np.isfinite(g.numpy()).all() for g in grads if g is not None)
