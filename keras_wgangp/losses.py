@@ -13,6 +13,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from keras_wgangp._options import Configurable, resolve
+
 __all__ = [
     "AdversarialLoss",
     "Hinge",
@@ -99,7 +101,7 @@ def _softplus_mean(x) -> tf.Tensor:
     return keras.ops.mean(keras.ops.softplus(keras.ops.cast(x, "float32")))
 
 
-class AdversarialLoss:
+class AdversarialLoss(Configurable):
     """Base class of the adversarial losses: subclass it for your own.
 
     Subclasses implement `critic_loss` and `generator_loss`; options are
@@ -114,23 +116,6 @@ class AdversarialLoss:
 
     def generator_loss(self, fake_scores, real_scores=None) -> tf.Tensor:
         raise NotImplementedError
-
-    def get_config(self) -> dict:
-        return {}
-
-    @classmethod
-    def from_config(cls, config: dict):
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        options = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({options})"
-
-    def __eq__(self, other) -> bool:
-        return type(self) is type(other) and self.get_config() == other.get_config()
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, tuple(sorted(self.get_config().items()))))
 
 
 @keras.saving.register_keras_serializable(package="keras_wgangp")
@@ -338,17 +323,4 @@ def get(identifier) -> AdversarialLoss:
     >>> get("hinge")
     Hinge(margin=1.0)
     """
-    if isinstance(identifier, AdversarialLoss):
-        return identifier
-    if isinstance(identifier, str):
-        if identifier not in _LOSSES:
-            raise ValueError(f"Unknown loss {identifier!r}; valid names: {', '.join(sorted(_LOSSES))}.")
-        return _LOSSES[identifier]()
-    if isinstance(identifier, dict):
-        loss = keras.saving.deserialize_keras_object(identifier)
-        if isinstance(loss, AdversarialLoss):
-            return loss
-    raise TypeError(
-        f"A loss must be a name ({', '.join(sorted(_LOSSES))}) or an AdversarialLoss, "
-        f"got {type(identifier).__name__}."
-    )
+    return resolve(identifier, _LOSSES, AdversarialLoss, "loss")

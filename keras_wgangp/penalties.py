@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 import keras
 import tensorflow as tf
 
+from keras_wgangp._options import Configurable, resolve
+
 __all__ = [
     "DRAGAN",
     "GradientPenalty",
@@ -340,7 +342,7 @@ def _call(critic, inputs, training):
 # the weighted float32 term that is added to the critic loss.
 
 
-class Penalty:
+class Penalty(Configurable):
     """Base class of the critic penalties: subclass it for your own.
 
     Subclasses implement `__call__(critic, real, fake, seed=None)`, returning
@@ -352,23 +354,6 @@ class Penalty:
 
     def __call__(self, critic, real, fake, seed=None) -> tf.Tensor:
         raise NotImplementedError
-
-    def get_config(self) -> dict:
-        return {}
-
-    @classmethod
-    def from_config(cls, config: dict):
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        options = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({options})"
-
-    def __eq__(self, other) -> bool:
-        return type(self) is type(other) and self.get_config() == other.get_config()
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, tuple(sorted(self.get_config().items()))))
 
 
 def _check_weight(name: str, value: float) -> float:
@@ -540,17 +525,4 @@ def get(identifier) -> Penalty:
     >>> get("one_sided_gradient_penalty")
     GradientPenalty(weight=10.0, target=1.0, one_sided=True)
     """
-    if isinstance(identifier, Penalty):
-        return identifier
-    if isinstance(identifier, str):
-        if identifier not in _PENALTIES:
-            raise ValueError(f"Unknown penalty {identifier!r}; valid names: {', '.join(sorted(_PENALTIES))}.")
-        return _PENALTIES[identifier]()
-    if isinstance(identifier, dict):
-        penalty = keras.saving.deserialize_keras_object(identifier)
-        if isinstance(penalty, Penalty):
-            return penalty
-    raise TypeError(
-        f"A penalty must be a name ({', '.join(sorted(_PENALTIES))}) or a Penalty, "
-        f"got {type(identifier).__name__}."
-    )
+    return resolve(identifier, _PENALTIES, Penalty, "penalty")

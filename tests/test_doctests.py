@@ -11,7 +11,7 @@ import keras_wgangp
 MODULES = sorted(
     name
     for _, name, _ in pkgutil.iter_modules(keras_wgangp.__path__, "keras_wgangp.")
-    if name != "keras_wgangp.__main__"  # runs the CLI on import
+    if not name.rsplit(".", 1)[1].startswith("_")  # private modules; __main__ runs the CLI
 )
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 

@@ -1,0 +1,45 @@
+"""Shared plumbing of the loss and penalty objects: config, repr, equality,
+and resolving a name, config dict or instance."""
+
+from __future__ import annotations
+
+import keras
+
+
+class Configurable:
+    """An object defined by its constructor options, as returned by `get_config`."""
+
+    def get_config(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({options})"
+
+    def __eq__(self, other) -> bool:
+        return type(self) is type(other) and self.get_config() == other.get_config()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, tuple(sorted(self.get_config().items()))))
+
+
+def resolve(identifier, names: dict, base: type, kind: str):
+    """Returns `identifier` as an instance of `base`: from itself, a name in `names`
+    (mapping to a factory) or a `keras.saving.serialize_keras_object` dict."""
+    if isinstance(identifier, base):
+        return identifier
+    valid = ", ".join(sorted(names))
+    if isinstance(identifier, str):
+        if identifier not in names:
+            raise ValueError(f"Unknown {kind} {identifier!r}; valid names: {valid}.")
+        return names[identifier]()
+    if isinstance(identifier, dict):
+        obj = keras.saving.deserialize_keras_object(identifier)
+        if isinstance(obj, base):
+            return obj
+    got = type(identifier).__name__
+    raise TypeError(f"A {kind} must be a name ({valid}) or a {base.__name__}, got {got}.")
