@@ -12,13 +12,14 @@ all non-batch axes, so the same code serves vectors, sequences and images.
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Callable, Iterator
 
 import keras
 import tensorflow as tf
 
+from keras_wgangp import _zero_skip
 from keras_wgangp._options import Configurable, resolve
+from keras_wgangp._random import draw
 
 __all__ = [
     "DRAGAN",
@@ -61,11 +62,9 @@ def sample_epsilon(batch_size, rank: int, seed=None, dtype: str = "float32") -> 
     >>> tuple(eps.shape)
     (8, 1, 1, 1)
     """
-    shape = tf.concat(
-        [tf.reshape(tf.cast(batch_size, tf.int32), [1]), tf.ones([rank - 1], tf.int32)],
-        axis=0,
-    )
-    return keras.random.uniform(shape, minval=0.0, maxval=1.0, dtype=dtype, seed=seed)
+    if not isinstance(batch_size, int):
+        batch_size = tf.reshape(tf.cast(batch_size, tf.int32), [])
+    return draw(keras.random.uniform, batch_size, (1,) * (rank - 1), seed=seed, dtype=dtype)
 
 
 def interpolate(real: tf.Tensor, fake: tf.Tensor, epsilon: tf.Tensor) -> tf.Tensor:
@@ -230,45 +229,6 @@ def gradient_penalty(
     return penalty_from_norms(gradient_norms(critic, x_hat, training), target_norm)
 
 
-# Second-derivative gradient functions that return an exact zero tensor for
-# some inputs: the op type and the indices of those inputs. ReLU-like
-# activations are piecewise linear, so d(ReluGrad)/d(features) == 0; max
-# pooling's gradient is linear in the upstream gradient alone.
-_ZERO_SECOND_DERIVATIVES = {
-    "ReluGrad": (1,),
-    "Relu6Grad": (1,),
-    "LeakyReluGrad": (1,),
-    "MaxPoolGrad": (0, 1),
-    "MaxPoolGradV2": (0, 1),
-}
-_registry_lock = threading.RLock()
-
-
-def _gradient_registry() -> dict | None:
-    # Private TensorFlow API: when its layout changes, skipping is disabled
-    # (gradients stay exact, only slower).
-    try:
-        from tensorflow.python.framework import ops
-
-        registry = ops._gradient_registry._registry
-        entries = [registry.get(name) for name in _ZERO_SECOND_DERIVATIVES]
-        if all(isinstance(entry, dict) and "type" in entry for entry in entries):
-            return registry
-    except (ImportError, AttributeError):
-        pass
-    return None
-
-
-def _drop_zero_inputs(gradient_function, zero_inputs):
-    def gradient(op, *grads):
-        result = list(gradient_function(op, *grads))
-        for index in zero_inputs:
-            result[index] = None  # "no gradient": the tape skips this path
-        return result
-
-    return gradient
-
-
 @contextlib.contextmanager
 def skip_zero_second_derivatives() -> Iterator[bool]:
     """Skips backpropagating exact zeros through the penalty's forward pass.
@@ -316,19 +276,8 @@ def skip_zero_second_derivatives() -> Iterator[bool]:
     >>> [tuple(g.shape) for g in grads if g is not None]
     [(2, 8), (8, 1)]
     """
-    with _registry_lock:
-        registry = _gradient_registry()
-        if registry is None:
-            yield False
-            return
-        originals = {name: registry[name]["type"] for name in _ZERO_SECOND_DERIVATIVES}
-        try:
-            for name, zero_inputs in _ZERO_SECOND_DERIVATIVES.items():
-                registry[name]["type"] = _drop_zero_inputs(originals[name], zero_inputs)
-            yield True
-        finally:
-            for name, function in originals.items():
-                registry[name]["type"] = function
+    with _zero_skip.patched_registry() as active:
+        yield active
 
 
 def _call(critic, inputs, training):
@@ -339,21 +288,10 @@ def _call(critic, inputs, training):
 
 # ------------------------------------------------------------ penalty objects
 # Each object is called as penalty(critic, real, fake, seed=None) and returns
-# the weighted float32 term that is added to the critic loss.
-
-
-class Penalty(Configurable):
-    """Base class of the critic penalties: subclass it for your own.
-
-    Subclasses implement `__call__(critic, real, fake, seed=None)`, returning
-    the weighted scalar term; options are constructor arguments returned by
-    `get_config`.
-    """
-
-    name = "penalty"
-
-    def __call__(self, critic, real, fake, seed=None) -> tf.Tensor:
-        raise NotImplementedError
+# the weighted float32 term that is added to the critic loss. `compute` also
+# returns the metrics a model logs: the unweighted penalty under the
+# penalty's name (as WGANGP has always logged `gradient_penalty`) and, for
+# the norm-based ones, the mean gradient norm.
 
 
 def _check_weight(name: str, value: float) -> float:
@@ -363,6 +301,48 @@ def _check_weight(name: str, value: float) -> float:
     return value
 
 
+def _check_every(every) -> int:
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise ValueError(f"`every` must be an integer >= 1, got {every!r}.")
+    return every
+
+
+class Penalty(Configurable):
+    """Base class of the critic penalties: subclass it for your own.
+
+    Subclasses set `name` and `metric_names` and implement
+    `compute(critic, real, fake, seed=None)`, returning `(term, metrics)`:
+    the weighted scalar term and a dict with one float32 scalar per name in
+    `metric_names`. Options are constructor arguments returned by
+    `get_config`. Calling the object returns the term alone.
+
+    Lazy regularisation (Karras et al. 2020, StyleGAN2, sec. B): with
+    `every=N`, a `GAN` computes the penalty on every N-th critic update only
+    (the 1st, (N+1)-th, ... counted by the critic optimizer's iterations)
+    and multiplies it by N there, so its average weight is unchanged while
+    N − 1 of N updates skip its cost. Calling the object directly ignores
+    `every`.
+
+    Args:
+        every: Compute the penalty on one critic update in `every`.
+    """
+
+    name = "penalty"
+    metric_names: tuple[str, ...] = ()
+
+    def __init__(self, every: int = 1):
+        self.every = _check_every(every)
+
+    def compute(self, critic, real, fake, seed=None) -> tuple[tf.Tensor, dict]:
+        raise NotImplementedError
+
+    def __call__(self, critic, real, fake, seed=None) -> tf.Tensor:
+        return self.compute(critic, real, fake, seed=seed)[0]
+
+    def get_config(self) -> dict:
+        return {"every": self.every}
+
+
 @keras.saving.register_keras_serializable(package="keras_wgangp")
 class GradientPenalty(Penalty):
     """The WGAN-GP penalty (Gulrajani et al. 2017, eq. 3), two- or one-sided.
@@ -370,12 +350,15 @@ class GradientPenalty(Penalty):
     weight·mean((‖∇D(x̂)‖ − target)²) at x̂ = ε·real + (1 − ε)·fake, one
     ε ~ U[0, 1] per example. With `one_sided=True` only norms above the
     target are penalised, weight·mean(max(0, ‖∇D(x̂)‖ − target)²)
-    (Petzka et al. 2018, WGAN-LP).
+    (Petzka et al. 2018, WGAN-LP). Logs `gradient_penalty` (unweighted) and
+    `gradient_norm` (mean ‖∇D(x̂)‖).
 
     Args:
         weight: λ, 10 in the paper.
         target: The gradient norm the penalty pulls towards.
         one_sided: Penalise only norms above `target`.
+        every: Lazy regularisation: compute it on one critic update in `every`,
+            weighted ×`every` (see `Penalty`).
 
     Examples:
 
@@ -385,24 +368,37 @@ class GradientPenalty(Penalty):
     """
 
     name = "gradient_penalty"
+    metric_names = ("gradient_penalty", "gradient_norm")
 
-    def __init__(self, weight: float = 10.0, target: float = 1.0, one_sided: bool = False):
+    def __init__(self, weight: float = 10.0, target: float = 1.0, one_sided: bool = False, every: int = 1):
+        super().__init__(every)
         self.weight = _check_weight("weight", weight)
         self.target = float(target)
         self.one_sided = bool(one_sided)
 
-    def __call__(self, critic, real, fake, seed=None):
+    def compute(self, critic, real, fake, seed=None):
         real = tf.convert_to_tensor(real)
         fake = tf.cast(tf.convert_to_tensor(fake), real.dtype)
-        epsilon = sample_epsilon(tf.shape(real)[0], len(real.shape), seed=seed)
+        epsilon = sample_epsilon(_rows(real), len(real.shape), seed=seed)
         norms = gradient_norms(critic, interpolate(real, fake, epsilon))
         excess = norms - self.target
         if self.one_sided:
             excess = tf.nn.relu(excess)
-        return self.weight * tf.reduce_mean(tf.square(excess))
+        value = tf.reduce_mean(tf.square(excess))
+        return self.weight * value, {"gradient_penalty": value, "gradient_norm": tf.reduce_mean(norms)}
 
     def get_config(self):
-        return {"weight": self.weight, "target": self.target, "one_sided": self.one_sided}
+        return {
+            "weight": self.weight,
+            "target": self.target,
+            "one_sided": self.one_sided,
+            "every": self.every,
+        }
+
+
+def _rows(x):
+    # A Python int when the batch size is static keeps the draws' shapes static.
+    return x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
 
 
 @keras.saving.register_keras_serializable(package="keras_wgangp")
@@ -411,12 +407,14 @@ class DRAGAN(Penalty):
     penalty around the real data, ignoring the fakes.
 
     weight·mean((‖∇D(x̂)‖ − 1)²) at x̂ = r + α·δ with δ = perturbation·std(r)·u:
-    std is taken over the whole real batch, u ~ U[0, 1) per element and
-    α ~ U[0, 1] per example.
+    std is taken over the whole real batch (per replica under a distribution
+    strategy), u ~ U[0, 1) per element and α ~ U[0, 1] per example. Logs
+    `dragan` (unweighted) and `dragan_gradient_norm`.
 
     Args:
         weight: λ (10 in the paper).
         perturbation: The noise scale c (0.5 in the paper).
+        every: Lazy regularisation (see `Penalty`).
 
     Examples:
 
@@ -426,32 +424,40 @@ class DRAGAN(Penalty):
     """
 
     name = "dragan"
+    metric_names = ("dragan", "dragan_gradient_norm")
 
-    def __init__(self, weight: float = 10.0, perturbation: float = 0.5):
+    def __init__(self, weight: float = 10.0, perturbation: float = 0.5, every: int = 1):
+        super().__init__(every)
         self.weight = _check_weight("weight", weight)
         self.perturbation = _check_weight("perturbation", perturbation)
 
-    def __call__(self, critic, real, fake=None, seed=None):
+    def compute(self, critic, real, fake=None, seed=None):
         real = tf.convert_to_tensor(real)
         if isinstance(seed, int):  # two draws: derive distinct streams from one int
             seed = keras.random.SeedGenerator(seed)
-        noise = keras.random.uniform(tf.shape(real), dtype=real.dtype, seed=seed)
+        rows, rank = _rows(real), len(real.shape)
+        if None in real.shape[1:]:
+            noise = keras.random.uniform(tf.shape(real), seed=seed, dtype=real.dtype)
+        else:
+            noise = draw(keras.random.uniform, rows, tuple(real.shape[1:]), seed=seed, dtype=real.dtype)
         delta = self.perturbation * tf.math.reduce_std(real) * noise
-        alpha = sample_epsilon(tf.shape(real)[0], len(real.shape), seed=seed, dtype=real.dtype)
+        alpha = sample_epsilon(rows, rank, seed=seed, dtype=real.dtype)
         norms = gradient_norms(critic, real + alpha * delta)
-        return self.weight * tf.reduce_mean(tf.square(norms - 1.0))
+        value = tf.reduce_mean(tf.square(norms - 1.0))
+        return self.weight * value, {"dragan": value, "dragan_gradient_norm": tf.reduce_mean(norms)}
 
     def get_config(self):
-        return {"weight": self.weight, "perturbation": self.perturbation}
+        return {"weight": self.weight, "perturbation": self.perturbation, "every": self.every}
 
 
 @keras.saving.register_keras_serializable(package="keras_wgangp")
 class R1(Penalty):
     """The R1 penalty (Mescheder et al. 2018, eq. 9): γ/2·mean ‖∇D(r)‖² at
-    the real points.
+    the real points. Logs `r1`, the unweighted mean ‖∇D(r)‖².
 
     Args:
         gamma: γ (10 in the paper's experiments).
+        every: Lazy regularisation (see `Penalty`); StyleGAN2 uses 16.
 
     Examples:
 
@@ -461,28 +467,32 @@ class R1(Penalty):
     """
 
     name = "r1"
+    metric_names = ("r1",)
 
-    def __init__(self, gamma: float = 10.0):
+    def __init__(self, gamma: float = 10.0, every: int = 1):
+        super().__init__(every)
         self.gamma = _check_weight("gamma", gamma)
 
     def _points(self, real, fake):
         return real
 
-    def __call__(self, critic, real, fake=None, seed=None):
+    def compute(self, critic, real, fake=None, seed=None):
         points = tf.convert_to_tensor(self._points(real, fake))
-        return 0.5 * self.gamma * tf.reduce_mean(squared_gradient_norms(critic, points))
+        value = tf.reduce_mean(squared_gradient_norms(critic, points))
+        return 0.5 * self.gamma * value, {self.name: value}
 
     def get_config(self):
-        return {"gamma": self.gamma}
+        return {"gamma": self.gamma, "every": self.every}
 
 
 @keras.saving.register_keras_serializable(package="keras_wgangp")
 class R2(R1):
     """The R2 penalty (Mescheder et al. 2018, eq. 10): γ/2·mean ‖∇D(f)‖² at
-    the generated points.
+    the generated points. Logs `r2`, the unweighted mean ‖∇D(f)‖².
 
     Args:
         gamma: γ.
+        every: Lazy regularisation (see `Penalty`).
 
     Examples:
 
@@ -492,6 +502,7 @@ class R2(R1):
     """
 
     name = "r2"
+    metric_names = ("r2",)
 
     def _points(self, real, fake):
         return fake
@@ -523,6 +534,6 @@ def get(identifier) -> Penalty:
     Examples:
 
     >>> get("one_sided_gradient_penalty")
-    GradientPenalty(weight=10.0, target=1.0, one_sided=True)
+    GradientPenalty(weight=10.0, target=1.0, one_sided=True, every=1)
     """
     return resolve(identifier, _PENALTIES, Penalty, "penalty")

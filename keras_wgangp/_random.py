@@ -1,0 +1,54 @@
+"""Random draws inside a training step: ordered seeds and replica slicing."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+
+class OrderedSeedGenerator(keras.random.SeedGenerator):
+    """A SeedGenerator whose seed is copied before its state advances.
+
+    Keras's `next()` copies the state and then assigns the advanced state
+    with no dependency between the two, so inside a `tf.function` the copy
+    could observe the new state and two draws could share a seed. Same
+    sequence of seeds otherwise.
+    """
+
+    def next(self, ordered=True):
+        seed = self.state.value * 1
+        with tf.control_dependencies([seed]):
+            super().next(ordered=ordered)
+        return seed
+
+
+def draw(distribution, rows, tail, seed=None, dtype: str = "float32"):
+    """Draws `rows` random rows of shape `tail` for this replica.
+
+    Under a `tf.distribute` strategy with R replicas, every replica draws the
+    rows of all replicas from the same seed and keeps its own slice: replicas
+    get different values, and together they see exactly what one replica
+    would draw for the global batch. Outside a strategy it is one plain draw.
+
+    Args:
+        distribution: `keras.random.normal` or `keras.random.uniform`.
+        rows: Rows per replica, a Python int (static shapes) or a scalar tensor.
+        tail: The shape of one row, a tuple of ints.
+        seed: `None`, an int or a `keras.random.SeedGenerator`.
+        dtype: Float dtype of the values.
+
+    Returns:
+        A tensor of shape `(rows,) + tail`.
+    """
+    context = tf.distribute.get_replica_context()
+    replicas = context.num_replicas_in_sync if context is not None else 1
+    if isinstance(rows, int):
+        shape = (rows * replicas,) + tuple(tail)  # static
+    else:
+        rows = tf.cast(rows, tf.int32)
+        shape = tf.concat([[rows * replicas], tf.constant(tail, tf.int32, shape=[len(tail)])], 0)
+    values = distribution(shape, seed=seed, dtype=dtype)
+    if replicas == 1:
+        return values
+    replica = context.replica_id_in_sync_group
+    return values[replica * rows : (replica + 1) * rows]
