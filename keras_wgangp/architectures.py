@@ -2,7 +2,8 @@
 
 The critics here never use BatchNormalization: the gradient penalty is
 defined per example, and batch statistics would couple the examples
-(Gulrajani et al. 2017, section 4).
+(Gulrajani et al. 2017, section 4). `began_critic` is the autoencoder
+critic of BEGAN, whose score is a reconstruction error.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from keras import layers
 
 __all__ = [
     "IMAGE_SIZES",
+    "ReconstructionError",
+    "began_critic",
     "dcgan_critic",
     "dcgan_generator",
     "mlp_critic",
@@ -290,3 +293,80 @@ def resnet_critic(image_shape=(32, 32, 3), dim: int = 128, normalization: str = 
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dense(1, dtype="float32", name="score")(x)
     return keras.Model(x_in, x, name="resnet_critic")
+
+
+@keras.saving.register_keras_serializable(package="keras_wgangp")
+class ReconstructionError(layers.Layer):
+    """Per-example mean absolute error between `[x, reconstruction]`, in float32.
+
+    Examples:
+
+    >>> import numpy as np
+    >>> ReconstructionError()([np.zeros((2, 3)), np.ones((2, 3))]).numpy().tolist()
+    [1.0, 1.0]
+    """
+
+    def call(self, inputs):
+        x, reconstruction = (keras.ops.cast(t, "float32") for t in inputs)
+        error = keras.ops.abs(x - reconstruction)
+        return keras.ops.mean(keras.ops.reshape(error, (keras.ops.shape(error)[0], -1)), axis=1)
+
+    def compute_output_shape(self, input_shapes):
+        return (input_shapes[0][0],)
+
+
+def began_critic(input_shape=(2,), units: int = 128, depth: int = 2, code_dim: int = 32) -> keras.Model:
+    """The BEGAN critic (Berthelot et al. 2017): an autoencoder whose score
+    for an example is its reconstruction error L(x) = mean |x − AE(x)|.
+
+    Use it with `GAN(..., loss="began")`. ELU activations, as in the paper.
+    For vectors (`input_shape=(d,)`) the encoder and decoder are MLPs of
+    `depth` layers of `units`; for square images (`(side, side, channels)`,
+    side in 8, 16, 28, 32, 64) they are 3×3 convolutions with `units`
+    channels per level, stride-2 down to 4×4 (7×7 for side 28) and
+    nearest-neighbour upsampling back, around a `code_dim` bottleneck.
+
+    Args:
+        input_shape: `(d,)` for vectors or `(side, side, channels)` for images.
+        units: Hidden width (MLP units or conv channels).
+        depth: Hidden layers of each MLP half (vectors only).
+        code_dim: Size of the bottleneck h.
+
+    Returns:
+        A functional `keras.Model` mapping a batch to scores of shape `(batch,)`.
+
+    Examples:
+
+    >>> began_critic((2,), units=16).output_shape
+    (None,)
+    >>> began_critic((16, 16, 1), units=8).output_shape
+    (None,)
+    """
+    input_shape = tuple(int(v) for v in input_shape)
+    x_in = keras.Input(input_shape, name="x")
+    if len(input_shape) == 1:
+        x = x_in
+        for i in range(depth):
+            x = layers.Dense(units, activation="elu", name=f"encode_{i}")(x)
+        x = layers.Dense(code_dim, name="code")(x)
+        for i in range(depth):
+            x = layers.Dense(units, activation="elu", name=f"decode_{i}")(x)
+        reconstruction = layers.Dense(input_shape[0], dtype="float32", name="reconstruction")(x)
+    else:
+        side, _, channels = _check_image_shape(input_shape)
+        start, ups = _start_size(side)
+        x = layers.Conv2D(units, 3, padding="same", activation="elu", name="encode_in")(x_in)
+        for i in range(ups):
+            x = layers.Conv2D(
+                units * (i + 2), 3, strides=2, padding="same", activation="elu", name=f"down_{i}"
+            )(x)
+        x = layers.Flatten()(x)
+        x = layers.Dense(code_dim, name="code")(x)
+        x = layers.Dense(start * start * units, name="decode_project")(x)
+        x = layers.Reshape((start, start, units))(x)
+        for i in range(ups):
+            x = layers.Conv2D(units, 3, padding="same", activation="elu", name=f"decode_{i}")(x)
+            x = layers.UpSampling2D(2, interpolation="nearest")(x)
+        reconstruction = layers.Conv2D(channels, 3, padding="same", dtype="float32", name="reconstruction")(x)
+    score = ReconstructionError(name="reconstruction_error")([x_in, reconstruction])
+    return keras.Model(x_in, score, name="began_critic")

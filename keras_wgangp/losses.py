@@ -17,6 +17,7 @@ from keras_wgangp._options import Configurable, resolve
 
 __all__ = [
     "AdversarialLoss",
+    "BEGAN",
     "Hinge",
     "LeastSquares",
     "Minimax",
@@ -107,15 +108,33 @@ class AdversarialLoss(Configurable):
     Subclasses implement `critic_loss` and `generator_loss`; options are
     constructor arguments returned by `get_config`, so a model that holds a
     loss saves and reloads it with the same type and parameters.
+
+    Two hooks let a model log and update what a loss needs:
+    `metric_names` and `after_critic_update(real_scores, fake_scores)`,
+    which runs after each critic update and returns one float32 scalar per
+    metric name (by default the mean real and fake scores), and `build()`,
+    which creates any state variables (BEGAN's k) for the model to track
+    and save. A loss whose generator loss needs the real scores sets
+    `generator_needs_real_scores = True`.
     """
 
     name = "adversarial_loss"
+    metric_names: tuple[str, ...] = ("real_score", "fake_score")
+    generator_needs_real_scores = False
 
     def critic_loss(self, real_scores, fake_scores) -> tf.Tensor:
         raise NotImplementedError
 
     def generator_loss(self, fake_scores, real_scores=None) -> tf.Tensor:
         raise NotImplementedError
+
+    def build(self) -> list:
+        """Creates and returns the loss's state variables (none by default)."""
+        return []
+
+    def after_critic_update(self, real_scores, fake_scores) -> dict:
+        """Updates any state after a critic update; returns the metrics to log."""
+        return {"real_score": _mean(real_scores), "fake_score": _mean(fake_scores)}
 
 
 @keras.saving.register_keras_serializable(package="keras_wgangp")
@@ -133,9 +152,13 @@ class Wasserstein(AdversarialLoss):
     """
 
     name = "wasserstein"
+    metric_names = ("wasserstein_estimate",)
 
     def critic_loss(self, real_scores, fake_scores):
         return critic_loss(real_scores, fake_scores)
+
+    def after_critic_update(self, real_scores, fake_scores):
+        return {"wasserstein_estimate": wasserstein_estimate(real_scores, fake_scores)}
 
     def generator_loss(self, fake_scores, real_scores=None):
         return generator_loss(fake_scores)
@@ -286,6 +309,7 @@ class RelativisticAverage(AdversarialLoss):
     """
 
     name = "relativistic_average"
+    generator_needs_real_scores = True
 
     def critic_loss(self, real_scores, fake_scores):
         real = keras.ops.cast(keras.ops.reshape(real_scores, [-1]), "float32")
@@ -301,8 +325,77 @@ class RelativisticAverage(AdversarialLoss):
         return self.critic_loss(fake_scores, real_scores)
 
 
+@keras.saving.register_keras_serializable(package="keras_wgangp")
+class BEGAN(AdversarialLoss):
+    """The BEGAN loss (Berthelot et al. 2017, "BEGAN: Boundary Equilibrium
+    Generative Adversarial Networks", eq. 4).
+
+    The critic is an autoencoder whose score for an example is its
+    reconstruction error L(x) = mean |x − AE(x)| (see
+    `keras_wgangp.architectures.began_critic`). critic: mean L(r) − k·mean L(f);
+    generator: mean L(f). After each critic update
+    k ← clip(k + λ_k·(γ·mean L(r) − mean L(f)), 0, 1), starting from 0, which
+    keeps mean L(f) near γ·mean L(r). Logs `k` (after the update) and the
+    convergence measure mean L(r) + |γ·mean L(r) − mean L(f)|. A model
+    holding this loss keeps k as one of its (saved) variables.
+
+    Args:
+        gamma: γ, the diversity ratio E[L(G(z))] / E[L(x)] the updates aim for
+            (0.5 in the paper; lower gives sharper, less varied samples).
+        lambda_k: λ_k, the step size of k (0.001 in the paper).
+
+    Examples:
+
+    >>> loss = BEGAN(gamma=0.5)
+    >>> float(loss.critic_loss([0.4, 0.6], [0.1]))  # mean L(r) − 0·mean L(f)
+    0.5
+    >>> logs = loss.after_critic_update([0.4, 0.6], [0.1])  # k += 0.001·(0.25 − 0.1)
+    >>> round(float(logs["k"]), 6), round(float(logs["convergence"]), 6)
+    (0.00015, 0.65)
+    """
+
+    name = "began"
+    metric_names = ("k", "convergence")
+
+    def __init__(self, gamma: float = 0.5, lambda_k: float = 0.001):
+        if not gamma > 0:
+            raise ValueError(f"`gamma` must be > 0, got {gamma!r}.")
+        if not lambda_k >= 0:
+            raise ValueError(f"`lambda_k` must be >= 0, got {lambda_k!r}.")
+        self.gamma = float(gamma)
+        self.lambda_k = float(lambda_k)
+        self.k = None
+
+    def build(self):
+        # "mean": under a distribution strategy the replicas' updates average.
+        self.k = keras.Variable(
+            0.0, dtype="float32", trainable=False, autocast=False, aggregation="mean", name="began_k"
+        )
+        return [self.k]
+
+    def critic_loss(self, real_scores, fake_scores):
+        k = 0.0 if self.k is None else keras.ops.convert_to_tensor(self.k)
+        return _mean(real_scores) - k * _mean(fake_scores)
+
+    def generator_loss(self, fake_scores, real_scores=None):
+        return _mean(fake_scores)
+
+    def after_critic_update(self, real_scores, fake_scores):
+        if self.k is None:
+            self.build()
+        real, fake = _mean(real_scores), _mean(fake_scores)
+        balance = self.gamma * real - fake
+        k = keras.ops.clip(self.k + self.lambda_k * balance, 0.0, 1.0)
+        self.k.assign(k)
+        return {"k": k, "convergence": real + keras.ops.abs(balance)}
+
+    def get_config(self):
+        return {"gamma": self.gamma, "lambda_k": self.lambda_k}
+
+
 _LOSSES = {
-    cls.name: cls for cls in (Wasserstein, Hinge, NonSaturating, Minimax, LeastSquares, RelativisticAverage)
+    cls.name: cls
+    for cls in (Wasserstein, Hinge, NonSaturating, Minimax, LeastSquares, RelativisticAverage, BEGAN)
 }
 
 
@@ -311,7 +404,7 @@ def get(identifier) -> AdversarialLoss:
 
     Args:
         identifier: One of the names `wasserstein`, `hinge`, `non_saturating`,
-            `minimax`, `least_squares`, `relativistic_average`; a config dict
+            `minimax`, `least_squares`, `relativistic_average`, `began`; a config dict
             from `keras.saving.serialize_keras_object`; or an
             `AdversarialLoss` instance (returned as is).
 

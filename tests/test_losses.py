@@ -84,7 +84,7 @@ def test_options_round_trip_and_bad_names_are_rejected():
         "real_label": 0.9,
         "fake_label": -1.0,
     }
-    with pytest.raises(ValueError, match="valid names: hinge, least_squares"):
+    with pytest.raises(ValueError, match="valid names: began, hinge, least_squares"):
         losses.get("wgan")
     with pytest.raises(TypeError, match="must be a name"):
         losses.get(3)
