@@ -1,4 +1,4 @@
-"""keras-wgangp: WGAN-GP (Gulrajani et al. 2017) as a Keras 3 model."""
+"""keras-wgangp: WGAN-GP (Gulrajani et al. 2017) and the GAN family as Keras 3 models."""
 
 import os as _os
 import sys as _sys
@@ -9,19 +9,22 @@ if "tensorflow" not in _sys.modules:
     # without them. Only a default: TF_ENABLE_ONEDNN_OPTS=0 opts out.
     _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
-from keras_wgangp import architectures, callbacks, data, evaluation, losses, penalties
-from keras_wgangp.model import WGANGP
+from keras_wgangp import architectures, callbacks, data, evaluation, export, losses, penalties
+from keras_wgangp.gan import GAN
 from keras_wgangp.penalties import gradient_penalty
 from keras_wgangp.saving import load_model
+from keras_wgangp.wgangp import WGANGP
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "GAN",
     "WGANGP",
     "architectures",
     "callbacks",
     "data",
     "evaluation",
+    "export",
     "gradient_penalty",
     "load_model",
     "losses",

@@ -1,7 +1,11 @@
-"""The `WGANGP` Keras model: a thin orchestrator over the pure math.
+"""`GAN`: a Keras model that trains any generator and critic with a pluggable
+adversarial loss and penalties.
 
-The losses live in `losses.py` and the penalty in `penalties.py`; this file
-wires them into `compile`/`fit`, validates inputs, and handles saving.
+The math lives in `losses.py` and `penalties.py`, the input pipeline in
+`pipeline.py`, serving in `export.py`. This file orchestrates: `compile`,
+`fit`, the training step, the generator EMA, saving and validation. The
+TensorFlow-only parts of the step (GradientTape, the zero-skipping context,
+control dependencies) are in `train_step` and its helpers.
 """
 
 from __future__ import annotations
@@ -12,16 +16,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_wgangp import losses, penalties
+from keras_wgangp import losses, penalties, pipeline
+from keras_wgangp._random import OrderedSeedGenerator, draw
+from keras_wgangp.export import export_generator
 
-__all__ = ["WGANGP"]
-
-_DEFAULT_BATCH_SIZE = 64
+__all__ = ["GAN"]
 
 
-def _paper_adam() -> keras.optimizers.Optimizer:
-    # Algorithm 1 of Gulrajani et al.: α = 1e-4, β1 = 0, β2 = 0.9.
-    return keras.optimizers.Adam(learning_rate=1e-4, beta_1=0.0, beta_2=0.9)
+def _dcgan_adam() -> keras.optimizers.Optimizer:
+    # Radford et al. 2016 (DCGAN): α = 2e-4, β1 = 0.5, β2 = 0.999.
+    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5, beta_2=0.999)
 
 
 def _infer_latent_dim(generator) -> int:
@@ -34,7 +38,7 @@ def _infer_latent_dim(generator) -> int:
     raise ValueError(
         "Could not infer `latent_dim` from the generator (it has no single "
         f"(batch, latent_dim) input; input_shape={shape!r}). "
-        "Pass `latent_dim=` to WGANGP explicitly."
+        "Pass `latent_dim=` explicitly."
     )
 
 
@@ -76,26 +80,11 @@ def _apply_after(optimizer, grads, variables, computed) -> None:
     skip, a bias gradient no longer passes through the critic's forward pass
     on x̂, so the bias update could run while that forward pass was still
     using the bias, and it then saw the updated value in some runs. Waiting
-    for the loss and the penalty's norms, which depend on every forward pass
-    of the update, makes each update read only the previous update's weights.
+    for the loss and the penalties' metrics, which depend on every forward
+    pass of the update, makes each update read only the previous weights.
     """
     with tf.control_dependencies(computed):
         optimizer.apply_gradients(zip(grads, variables, strict=True))
-
-
-class _OrderedSeedGenerator(keras.random.SeedGenerator):
-    """A SeedGenerator whose seed is copied before its state advances.
-
-    Keras's `next()` copies the state and then assigns the advanced state
-    with no dependency between the two, so the copy could observe the new
-    state and two draws could share a seed. Same sequence of seeds otherwise.
-    """
-
-    def next(self, ordered=True):
-        seed = self.state.value * 1
-        with tf.control_dependencies([seed]):
-            super().next(ordered=ordered)
-        return seed
 
 
 def _has_batch_norm(model) -> bool:
@@ -103,22 +92,46 @@ def _has_batch_norm(model) -> bool:
     return any(isinstance(layer, keras.layers.BatchNormalization) for layer in layers)
 
 
-def _unpack_x(data):
-    # Datasets may yield x, (x,) or (x, y); y is ignored.
-    if isinstance(data, (tuple, list)):
-        return data[0]
-    return data
+def _fresh(obj):
+    # Each model owns its loss and penalty objects (BEGAN's k is per model).
+    return type(obj).from_config(obj.get_config())
+
+
+def _check_penalties(penalty) -> list:
+    if penalty is None:
+        return []
+    items = list(penalty) if isinstance(penalty, (list, tuple)) else [penalty]
+    return [_fresh(penalties.get(item)) for item in items]
+
+
+def _metric_names(adversarial_loss, penalty_list) -> list[list[str]]:
+    """Per penalty, its metric names, made unique across penalties and the loss."""
+    taken = {"loss", "critic_loss", "generator_loss", *adversarial_loss.metric_names}
+    result = []
+    for penalty in penalty_list:
+        names = []
+        for name in penalty.metric_names:
+            unique, i = name, 2
+            while unique in taken:
+                unique, i = f"{name}_{i}", i + 1
+            taken.add(unique)
+            names.append(unique)
+        result.append(names)
+    return result
 
 
 @keras.saving.register_keras_serializable(package="keras_wgangp")
-class WGANGP(keras.Model):
-    """WGAN-GP (Gulrajani et al. 2017, arXiv:1704.00028) as a Keras model.
+class GAN(keras.Model):
+    """A generative adversarial network with a pluggable loss and penalties.
 
-    `fit` trains with Algorithm 1 of the paper: every `train_step` makes
-    `critic_steps` critic updates, each on its own `batch_size` fresh real
-    examples, followed by one generator update. The critic loss is
-    `mean D(fake) − mean D(real) + gp_weight · GP` with the penalty of
-    `keras_wgangp.gradient_penalty`; the generator loss is `−mean D(G(z))`.
+    `fit` trains with the alternating scheme of Algorithm 1 of Gulrajani et
+    al. 2017: every `train_step` makes `critic_steps` critic updates, each
+    on its own `batch_size` fresh real examples, followed by one generator
+    update. A critic update minimises `loss.critic_loss(D(real), D(fake))`
+    plus the sum of the penalties' terms; the generator update minimises
+    `loss.generator_loss(D(G(z)))`. Losses are in `keras_wgangp.losses`,
+    penalties in `keras_wgangp.penalties`; `WGANGP` is this class with the
+    Wasserstein loss, the gradient penalty and 5 critic steps.
 
     How batching works: `fit` groups `critic_steps × batch_size` real
     examples into one element of the input pipeline and `train_step` splits
@@ -128,7 +141,16 @@ class WGANGP(keras.Model):
     group of n examples is split into `critic_steps` slices of
     `ceil(n / critic_steps)` (wrapping around to reuse fewer than
     `critic_steps` examples), so the critic always gets exactly
-    `critic_steps` updates per generator update.
+    `critic_steps` updates per generator update. The generator update
+    uses a fresh latent batch of the same size; a loss whose generator term
+    needs real scores (relativistic) scores the last real slice again.
+
+    Logged metrics, each averaged over the epoch: `critic_loss` (penalties
+    included), `generator_loss`, the loss's own metrics (for example
+    `wasserstein_estimate`, or `real_score` and `fake_score`, the mean raw
+    critic outputs), and each penalty's unweighted value and mean gradient
+    norm. `loss` repeats `critic_loss` because stock callbacks such as
+    `keras.callbacks.TerminateOnNaN` read `loss`.
 
     Calling the model, `gan(z)`, is the same as `gan.generator(z)`.
 
@@ -136,20 +158,21 @@ class WGANGP(keras.Model):
         generator: Any Keras model or layer mapping `(batch, latent_dim)`
             latents to examples shaped like the data.
         critic: Any Keras model or layer mapping a batch of examples to one
-            score per example, shape `(batch, 1)` or `(batch,)`. Avoid
-            BatchNormalization (a warning says why); use LayerNormalization.
+            raw score (logit) per example, shape `(batch, 1)` or `(batch,)`.
+            Avoid BatchNormalization (a warning says why); use
+            LayerNormalization.
+        loss: An `AdversarialLoss` or its name: `"wasserstein"`, `"hinge"`,
+            `"non_saturating"`, `"minimax"`, `"least_squares"`,
+            `"relativistic_average"`, `"began"`.
+        penalty: None, a `Penalty` or its name (`"gradient_penalty"`/`"gp"`,
+            `"one_sided_gradient_penalty"`, `"dragan"`, `"r1"`, `"r2"`), or a
+            list of them; their terms are summed into the critic loss.
+        critic_steps: Critic updates per generator update.
         latent_dim: Size of z. Inferred from the generator's input shape
             when omitted.
-        critic_steps: Critic updates per generator update (n_critic = 5 in
-            the paper).
-        gp_weight: Penalty coefficient λ (10 in the paper).
-        target_norm: Gradient norm the penalty pulls towards (1 in the paper).
         seed: Seed of the model's `keras.random.SeedGenerator`, which draws
-            every latent and ε inside `train_step`; its state is saved with
-            the model.
-        clip_value: If set, clip every critic weight to [−c, c] after each
-            critic update: the weight clipping of the original WGAN (Arjovsky
-            et al. 2017; c = 0.01 there, with `gp_weight=0` and RMSProp(5e-5)).
+            every latent and every penalty's random numbers inside
+            `train_step`; its state is saved with the model.
         ema_decay: If set (e.g. 0.999), keep `generator_ema`, an exponential
             moving average of the generator's weights, updated after every
             generator step with decay min(ema_decay, (1 + t) / (10 + t)) at
@@ -157,16 +180,26 @@ class WGANGP(keras.Model):
             non-trainable weights (BatchNorm statistics) are copied. When
             enabled, `generate`, `export` and the sample callbacks use it;
             `call` and training always use the raw generator.
+        clip_value: If set, clip every critic weight to [−c, c] after each
+            critic update: the weight clipping of the original WGAN (Arjovsky
+            et al. 2017; c = 0.01 there, with no penalty and RMSProp(5e-5)).
         **kwargs: Passed to `keras.Model` (for example `name`).
+
+    The default optimizers (`compile()` with none given) are one
+    Adam(2e-4, β1=0.5, β2=0.999) per network, the DCGAN setting of Radford
+    et al. 2016; `WGANGP` uses the paper's Adam(1e-4, 0, 0.9) instead.
 
     Examples:
 
     >>> import keras_wgangp as kw
-    >>> gan = kw.WGANGP(kw.architectures.mlp_generator(units=32),
-    ...                 kw.architectures.mlp_critic(units=32), critic_steps=2)
+    >>> gan = kw.GAN(kw.architectures.mlp_generator(units=32),
+    ...              kw.architectures.mlp_critic(units=32),
+    ...              loss="hinge", penalty=kw.penalties.R1(gamma=1.0))
     >>> gan.compile()
     >>> history = gan.fit(kw.data.toy_samples("8gaussians", 256, seed=0),
     ...                   batch_size=64, epochs=1, verbose=0)
+    >>> sorted(history.history)
+    ['critic_loss', 'fake_score', 'generator_loss', 'loss', 'r1', 'real_score']
     >>> gan.generate(4, seed=0).shape
     (4, 2)
     """
@@ -175,13 +208,13 @@ class WGANGP(keras.Model):
         self,
         generator,
         critic,
+        loss="wasserstein",
+        penalty=None,
+        critic_steps: int = 1,
         latent_dim: int | None = None,
-        critic_steps: int = 5,
-        gp_weight: float = 10.0,
-        target_norm: float = 1.0,
         seed: int | None = None,
-        clip_value: float | None = None,
         ema_decay: float | None = None,
+        clip_value: float | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -194,26 +227,26 @@ class WGANGP(keras.Model):
             or critic_steps < 1
         ):
             raise ValueError(f"`critic_steps` must be an integer >= 1, got {critic_steps!r}.")
-        if not np.isfinite(gp_weight) or gp_weight < 0:
-            raise ValueError(f"`gp_weight` must be a finite number >= 0, got {gp_weight!r}.")
         if clip_value is not None and not clip_value > 0:
             raise ValueError(f"`clip_value` must be > 0 or None, got {clip_value!r}.")
         if ema_decay is not None and not 0.0 < ema_decay < 1.0:
             raise ValueError(f"`ema_decay` must be in (0, 1) or None, got {ema_decay!r}.")
         self.generator = generator
         self.critic = critic
+        self.adversarial_loss = _fresh(losses.get(loss))
+        self.penalties = _check_penalties(penalty)
         self.latent_dim = int(latent_dim) if latent_dim is not None else _infer_latent_dim(generator)
         self.critic_steps = int(critic_steps)
-        self.gp_weight = float(gp_weight)
-        self.target_norm = float(target_norm)
         self.seed = seed
         self.clip_value = None if clip_value is None else float(clip_value)
         self.ema_decay = None if ema_decay is None else float(ema_decay)
         self.generator_ema = _clone_generator(generator, self.latent_dim) if ema_decay else None
-        self.seed_generator = _OrderedSeedGenerator(seed, name="wgangp_seed")
+        self.seed_generator = OrderedSeedGenerator(seed, name="wgangp_seed")
+        # State of the loss (BEGAN's k): tracked, so saved with the weights.
+        self.loss_variables = self.adversarial_loss.build()
         self.generator_optimizer = None
         self.critic_optimizer = None
-        self._wgangp_compile_config = None
+        self._gan_compile_config = None
 
         # One critic call on concat(real, fake) is faster and identical for
         # critics without batch statistics; with BatchNorm it would mix the
@@ -221,7 +254,7 @@ class WGANGP(keras.Model):
         self._critic_uses_batch_stats = _has_batch_norm(critic)
         if self._critic_uses_batch_stats:
             warnings.warn(
-                "The critic contains BatchNormalization. The gradient penalty is "
+                "The critic contains BatchNormalization. Gradient penalties are "
                 "defined per example, but BatchNorm makes each score depend on the "
                 "whole batch, so the penalised gradient is not the critic's "
                 "per-example gradient (Gulrajani et al. 2017, sec. 4). Use "
@@ -230,12 +263,15 @@ class WGANGP(keras.Model):
                 stacklevel=2,
             )
 
-        self.loss_tracker = keras.metrics.Mean(name="loss")
         self.critic_loss_tracker = keras.metrics.Mean(name="critic_loss")
         self.generator_loss_tracker = keras.metrics.Mean(name="generator_loss")
-        self.gradient_penalty_tracker = keras.metrics.Mean(name="gradient_penalty")
-        self.wasserstein_tracker = keras.metrics.Mean(name="wasserstein_estimate")
-        self.gradient_norm_tracker = keras.metrics.Mean(name="gradient_norm")
+        self._penalty_metric_names = _metric_names(self.adversarial_loss, self.penalties)
+        self.penalty_trackers = [
+            [keras.metrics.Mean(name=name) for name in names] for names in self._penalty_metric_names
+        ]
+        self.loss_metric_trackers = [
+            keras.metrics.Mean(name=name) for name in self.adversarial_loss.metric_names
+        ]
         if getattr(generator, "built", False) and getattr(critic, "built", False):
             self.built = True
 
@@ -247,14 +283,16 @@ class WGANGP(keras.Model):
     def metrics(self):
         # Listed here so Keras resets them every epoch and logs their
         # running means: each logged value is the average over the epoch.
+        penalty_metrics = [tracker for trackers in self.penalty_trackers for tracker in trackers]
         return [
-            self.loss_tracker,
             self.critic_loss_tracker,
             self.generator_loss_tracker,
-            self.gradient_penalty_tracker,
-            self.wasserstein_tracker,
-            self.gradient_norm_tracker,
+            *penalty_metrics,
+            *self.loss_metric_trackers,
         ]
+
+    def _default_optimizer(self) -> keras.optimizers.Optimizer:
+        return _dcgan_adam()
 
     def compile(
         self,
@@ -269,7 +307,8 @@ class WGANGP(keras.Model):
 
         Args:
             generator_optimizer: Optimizer instance, name or config for the
-                generator. Defaults to the paper's Adam(1e-4, β1=0, β2=0.9).
+                generator. Defaults to a new instance of the class's default
+                (see the class docstring).
             critic_optimizer: Same, for the critic; must be a separate instance.
             steps_per_execution: `train_step` calls per `tf.function` call.
             jit_compile: `"auto"` (XLA off on CPU-only machines, as in Keras),
@@ -288,8 +327,8 @@ class WGANGP(keras.Model):
         >>> round(float(gan.generator_optimizer.learning_rate), 8)  # a float32 variable
         0.0001
         """
-        generator_optimizer = keras.optimizers.get(generator_optimizer) or _paper_adam()
-        critic_optimizer = keras.optimizers.get(critic_optimizer) or _paper_adam()
+        generator_optimizer = keras.optimizers.get(generator_optimizer) or self._default_optimizer()
+        critic_optimizer = keras.optimizers.get(critic_optimizer) or self._default_optimizer()
         if generator_optimizer is critic_optimizer:
             raise ValueError(
                 "generator_optimizer and critic_optimizer are the same object; "
@@ -304,7 +343,7 @@ class WGANGP(keras.Model):
         )
         self.generator_optimizer = _with_loss_scaling(generator_optimizer, "generator")
         self.critic_optimizer = _with_loss_scaling(critic_optimizer, "critic")
-        self._wgangp_compile_config = {
+        self._gan_compile_config = {
             "generator_optimizer": keras.saving.serialize_keras_object(generator_optimizer),
             "critic_optimizer": keras.saving.serialize_keras_object(critic_optimizer),
             "steps_per_execution": steps_per_execution,
@@ -316,7 +355,7 @@ class WGANGP(keras.Model):
         self._build_optimizers()
 
     def get_compile_config(self):
-        return dict(self._wgangp_compile_config or {})
+        return dict(self._gan_compile_config or {})
 
     def compile_from_config(self, config):
         config = dict(config)
@@ -333,20 +372,23 @@ class WGANGP(keras.Model):
             "trainable": self.trainable,
             "generator": keras.saving.serialize_keras_object(self.generator),
             "critic": keras.saving.serialize_keras_object(self.critic),
-            "latent_dim": self.latent_dim,
+            "loss": keras.saving.serialize_keras_object(self.adversarial_loss),
+            "penalty": [keras.saving.serialize_keras_object(p) for p in self.penalties],
             "critic_steps": self.critic_steps,
-            "gp_weight": self.gp_weight,
-            "target_norm": self.target_norm,
+            "latent_dim": self.latent_dim,
             "seed": self.seed,
-            "clip_value": self.clip_value,
             "ema_decay": self.ema_decay,
+            "clip_value": self.clip_value,
         }
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
-        config["critic"] = keras.saving.deserialize_keras_object(config["critic"])
+        for key in ("generator", "critic", "loss"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        if isinstance(config.get("penalty"), list):
+            config["penalty"] = [keras.saving.deserialize_keras_object(p) for p in config["penalty"]]
         trainable = config.pop("trainable", True)
         model = cls(**config)
         model.trainable = trainable
@@ -357,7 +399,7 @@ class WGANGP(keras.Model):
     def save_own_variables(self, store):
         super().save_own_variables(store)
         # The SeedGenerator's state is not a Keras-tracked weight; saving it
-        # makes resumed runs draw the same latents and epsilons.
+        # makes resumed runs draw the same latents and penalty noise.
         store[self._SEED_STATE_KEY] = keras.ops.convert_to_numpy(self.seed_generator.state)
 
     def load_own_variables(self, store):
@@ -407,10 +449,8 @@ class WGANGP(keras.Model):
         >>> served.sample(tf.constant(3), tf.constant(0, tf.int64)).shape
         TensorShape([3, 2])
         """
-        from keras_wgangp.saving import export_generator
-
         if format != "tf_saved_model":
-            raise ValueError(f"WGANGP.export supports format='tf_saved_model' only, got {format!r}.")
+            raise ValueError(f"export supports format='tf_saved_model' only, got {format!r}.")
         export_generator(
             self.sampling_generator, self.latent_dim, filepath, verbose=verbose, overwrite=overwrite
         )
@@ -447,6 +487,11 @@ class WGANGP(keras.Model):
             return np.zeros((0,) + tuple(out_shape[1:]), "float32")
         return np.concatenate(chunks).astype("float32")
 
+    @property
+    def sampling_generator(self):
+        """The network used for sampling: `generator_ema` if enabled, else `generator`."""
+        return self.generator_ema if self.generator_ema is not None else self.generator
+
     # ------------------------------------------------------------ training
     def fit(
         self,
@@ -461,7 +506,7 @@ class WGANGP(keras.Model):
         steps_per_epoch: int | None = None,
         **kwargs,
     ):
-        """Trains with Algorithm 1; see the class docstring for the batching.
+        """Trains with alternating updates; see the class docstring for the batching.
 
         Args:
             x: A float NumPy array / tensor of real examples, or a
@@ -481,21 +526,20 @@ class WGANGP(keras.Model):
                 validation loss to compute.
 
         Returns:
-            A `keras.callbacks.History` whose `history` holds `critic_loss`,
-            `generator_loss`, `gradient_penalty`, `wasserstein_estimate` and
-            `gradient_norm`, each averaged over the epoch.
+            A `keras.callbacks.History` whose `history` holds the metrics
+            listed in the class docstring, each averaged over the epoch.
         """
         for unsupported in ("validation_data", "validation_split", "sample_weight", "class_weight"):
             if kwargs.get(unsupported):
-                raise ValueError(f"WGANGP.fit does not support `{unsupported}`.")
+                raise ValueError(f"{type(self).__name__}.fit does not support `{unsupported}`.")
             kwargs.pop(unsupported, None)
         if self.generator_optimizer is None:
-            raise RuntimeError("Call `compile()` on the WGANGP model before `fit()`.")
+            raise RuntimeError(f"Call `compile()` on the {type(self).__name__} model before `fit()`.")
         # The epoch number seeds the array shuffle, so a run resumed at
         # epoch k (BackupAndRestore) sees the same order as an uninterrupted one.
         epoch_variable = tf.Variable(initial_epoch, dtype=tf.int64, trainable=False)
-        dataset, sample = self._make_dataset(x, batch_size, shuffle and epoch_variable)
-        callbacks = list(callbacks or []) + [_EpochTracker(epoch_variable)]
+        dataset, sample = pipeline.make_dataset(x, batch_size, self.critic_steps, shuffle and epoch_variable)
+        callbacks = list(callbacks or []) + [pipeline.EpochTracker(epoch_variable)]
         self._check_compatible(sample)
         self._build_optimizers()
         with warnings.catch_warnings():
@@ -515,7 +559,7 @@ class WGANGP(keras.Model):
             )
 
     def train_step(self, data):
-        real_all = _unpack_x(data)
+        real_all = pipeline.unpack_x(data)
         # Every op of the step, optimizer counters and random draws included,
         # waits for the data: when Keras calls the step once more on an
         # exhausted dataset of unknown length, nothing may advance.
@@ -529,85 +573,96 @@ class WGANGP(keras.Model):
             # Full groups: Python-int sizes keep every shape static in the
             # graph, which the penalty's double backward needs to run fast.
             n = m = None
-            m_static = static_n // k
+            rows = static_n // k
         else:
             n = tf.shape(real_all)[0]
             m = (n + k - 1) // k  # == batch_size except in a partial last group
-            m_static = None
-        rank = len(real_all.shape)
+            rows = m
         # Gradients are summed over replicas; dividing each replica's mean
         # loss by the replica count makes the sum the global-batch mean.
         replicas = self.distribute_strategy.num_replicas_in_sync
-        critic_vars = self.critic.trainable_variables
         for i in range(k):
-            if m_static is not None:
-                real = real_all[i * m_static : (i + 1) * m_static]
+            if n is None:
+                real = real_all[i * rows : (i + 1) * rows]
             else:
                 real = tf.gather(real_all, (tf.range(m) + i * m) % n)
-            z = self._draw(keras.random.normal, m_static or m, (self.latent_dim,))
-            # Generated outside the tape: no generator gradients are needed here.
-            fake = tf.cast(self.generator(z, training=True), real.dtype)
-            epsilon = self._draw(keras.random.uniform, m_static or m, (1,) * (rank - 1))
-            x_hat = penalties.interpolate(real, fake, epsilon)
-            with tf.GradientTape() as tape:
-                real_scores, fake_scores = self._score(real, fake)
-                norms = penalties.gradient_norms(self.critic, x_hat, training=True)
-                penalty = penalties.penalty_from_norms(norms, self.target_norm)
-                d_loss = losses.critic_loss(real_scores, fake_scores) + self.gp_weight * penalty
-                scaled = self.critic_optimizer.scale_loss(d_loss / replicas)
-            # Same gradients, minus a backward pass of zeros through D(x̂).
-            with penalties.skip_zero_second_derivatives():
-                grads = tape.gradient(scaled, critic_vars)
-            _apply_after(self.critic_optimizer, grads, critic_vars, [d_loss, norms])
-            if self.clip_value is not None:
-                for variable in critic_vars:
-                    variable.assign(tf.clip_by_value(variable, -self.clip_value, self.clip_value))
-            self.critic_loss_tracker.update_state(d_loss)
-            self.loss_tracker.update_state(d_loss)
-            self.gradient_penalty_tracker.update_state(penalty)
-            self.wasserstein_tracker.update_state(-losses.critic_loss(real_scores, fake_scores))
-            self.gradient_norm_tracker.update_state(tf.reduce_mean(norms))
-
-        generator_vars = self.generator.trainable_variables
-        z = self._draw(keras.random.normal, m_static or m, (self.latent_dim,))
-        with tf.GradientTape() as tape:
-            fake_scores = self.critic(self.generator(z, training=True), training=True)
-            g_loss = losses.generator_loss(fake_scores)
-            scaled = self.generator_optimizer.scale_loss(g_loss / replicas)
-        grads = tape.gradient(scaled, generator_vars)
-        _apply_after(self.generator_optimizer, grads, generator_vars, [g_loss])
+            self._critic_update(real, rows, replicas)
+        g_loss = self._generator_update(real, rows, replicas)
         if self.generator_ema is not None:
             self._update_ema()
         self.generator_loss_tracker.update_state(g_loss)
         logs = {metric.name: metric.result() for metric in self.metrics}
+        logs["loss"] = logs["critic_loss"]
         if _multi_worker(self.distribute_strategy):
             # Keras reduces multi-worker logs with reduce(MEAN, axis=0), which
             # needs a batch axis; a length-1 vector reduces to the scalar.
             logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
         return logs
 
-    def _draw(self, distribution, rows, tail):
-        """Draws `rows` random rows for this replica from the model's SeedGenerator.
+    def _critic_update(self, real, rows, replicas):
+        critic_vars = self.critic.trainable_variables
+        z = draw(keras.random.normal, rows, (self.latent_dim,), seed=self.seed_generator)
+        # Generated outside the tape: no generator gradients are needed here.
+        fake = tf.cast(self.generator(z, training=True), real.dtype)
+        with tf.GradientTape() as tape:
+            real_scores, fake_scores = self._score(real, fake)
+            d_loss = self.adversarial_loss.critic_loss(real_scores, fake_scores)
+            penalty_results = []
+            for penalty in self.penalties:
+                term, values, ran = self._penalty(penalty, real, fake)
+                d_loss = d_loss + term
+                penalty_results.append((values, ran))
+            scaled = self.critic_optimizer.scale_loss(d_loss / replicas)
+        # Same gradients, minus a backward pass of zeros through the
+        # penalties' forward passes.
+        with penalties.skip_zero_second_derivatives():
+            grads = tape.gradient(scaled, critic_vars)
+        computed = [d_loss] + [value for values, _ in penalty_results for value in values]
+        _apply_after(self.critic_optimizer, grads, critic_vars, computed)
+        if self.clip_value is not None:
+            for variable in critic_vars:
+                variable.assign(tf.clip_by_value(variable, -self.clip_value, self.clip_value))
+        with tf.control_dependencies([d_loss]):  # BEGAN reads k in d_loss, then writes it
+            loss_logs = self.adversarial_loss.after_critic_update(real_scores, fake_scores)
+        self.critic_loss_tracker.update_state(d_loss)
+        for (values, ran), trackers in zip(penalty_results, self.penalty_trackers, strict=True):
+            for value, tracker in zip(values, trackers, strict=True):
+                tracker.update_state(value, sample_weight=None if isinstance(ran, float) else ran)
+        for name, tracker in zip(self.adversarial_loss.metric_names, self.loss_metric_trackers, strict=True):
+            tracker.update_state(loss_logs[name])
 
-        Every replica draws the rows of all replicas from the same seed and
-        keeps its own slice: replicas get different values, and R replicas
-        together see exactly what one replica would draw for the global batch.
-        """
-        replicas = self.distribute_strategy.num_replicas_in_sync
-        if isinstance(rows, int):
-            shape = (rows * replicas,) + tuple(tail)  # static
-        else:
-            shape = tf.concat([[rows * replicas], tail], 0)
-        values = distribution(shape, seed=self.seed_generator)
-        if replicas == 1:
-            return values
-        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
-        return values[replica * rows : (replica + 1) * rows]
+    def _penalty(self, penalty, real, fake):
+        """Returns (term, metric values, 1.0 if it ran) of one penalty."""
 
-    @property
-    def sampling_generator(self):
-        """The network used for sampling: `generator_ema` if enabled, else `generator`."""
-        return self.generator_ema if self.generator_ema is not None else self.generator
+        def compute():
+            term, values = penalty.compute(self.critic, real, fake, seed=self.seed_generator)
+            return term, [tf.cast(values[name], tf.float32) for name in penalty.metric_names]
+
+        if penalty.every == 1:
+            term, values = compute()
+            return term, values, 1.0
+
+        def skip():
+            return tf.zeros((), tf.float32), [tf.zeros((), tf.float32) for _ in penalty.metric_names]
+
+        # Lazy regularisation: on critic updates 0, N, 2N, ... only, ×N.
+        run = tf.equal(self.critic_optimizer.iterations % penalty.every, 0)
+        term, values = tf.cond(run, compute, skip)
+        return penalty.every * term, values, tf.cast(run, tf.float32)
+
+    def _generator_update(self, real, rows, replicas):
+        generator_vars = self.generator.trainable_variables
+        z = draw(keras.random.normal, rows, (self.latent_dim,), seed=self.seed_generator)
+        with tf.GradientTape() as tape:
+            fake_scores = tf.reshape(self.critic(self.generator(z, training=True), training=True), [-1])
+            real_scores = None
+            if self.adversarial_loss.generator_needs_real_scores:
+                real_scores = tf.reshape(self.critic(real, training=True), [-1])
+            g_loss = self.adversarial_loss.generator_loss(fake_scores, real_scores)
+            scaled = self.generator_optimizer.scale_loss(g_loss / replicas)
+        grads = tape.gradient(scaled, generator_vars)
+        _apply_after(self.generator_optimizer, grads, generator_vars, [g_loss])
+        return g_loss
 
     def _update_ema(self):
         # t counts the generator updates before this one (the optimizer already advanced).
@@ -637,65 +692,6 @@ class WGANGP(keras.Model):
             if optimizer is not None and not optimizer.built and net.built:
                 optimizer.build(net.trainable_variables)
 
-    def _make_dataset(self, x, batch_size, shuffle):
-        """Returns (dataset of critic_steps-batch groups, a small sample batch).
-
-        `shuffle` is False or the epoch variable that seeds the array shuffle.
-        """
-        if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
-            raise ValueError(f"`batch_size` must be a positive integer, got {batch_size!r}.")
-        if x is None:
-            raise ValueError("WGANGP.fit needs real data: pass a float array or a tf.data.Dataset as `x`.")
-        if isinstance(x, tf.data.Dataset):
-            return self._group_dataset(x, batch_size)
-        if isinstance(x, (tuple, list)) and len(x) and not np.isscalar(x[0]) and hasattr(x[0], "shape"):
-            x = x[0]
-        if isinstance(x, tf.Tensor):
-            x = x.numpy()
-        if not isinstance(x, np.ndarray):
-            raise TypeError(
-                f"WGANGP.fit takes a NumPy array, a tensor or a tf.data.Dataset; got {type(x).__name__}."
-            )
-        _check_dtype(x.dtype)
-        if x.ndim < 2:
-            raise ValueError(f"Data must be batched with shape (num_examples, ...); got shape {x.shape}.")
-        if len(x) == 0:
-            raise ValueError("The training data is empty (0 examples).")
-        if not np.isfinite(x).all():
-            bad = int((~np.isfinite(x)).reshape(len(x), -1).any(axis=1).sum())
-            raise ValueError(
-                f"The training data contains NaN or inf values in {bad} example(s); clean or drop them."
-            )
-        x = x.astype(keras.backend.floatx(), copy=False)
-        group = (batch_size or _DEFAULT_BATCH_SIZE) * self.critic_steps
-        return _array_dataset(x, group, shuffle or None), x[:2]
-
-    def _group_dataset(self, dataset, batch_size):
-        spec = _unpack_x(dataset.element_spec)
-        if not isinstance(spec, tf.TensorSpec):
-            raise TypeError(
-                f"The dataset must yield a tensor x (or (x, y)); its element spec is {dataset.element_spec}."
-            )
-        _check_dtype(spec.dtype.as_numpy_dtype)
-        first = next(iter(dataset.take(1)), None)
-        if first is None:
-            raise ValueError("The training dataset is empty (it yields no batches).")
-        first = np.asarray(_unpack_x(first))
-        if first.ndim < 2 or first.shape[0] == 0:
-            raise ValueError(
-                "The dataset must yield batches of shape (batch, ...); call "
-                f".batch(batch_size) on it. Its first element has shape {first.shape}."
-            )
-        if not np.isfinite(first).all():
-            raise ValueError("The first batch of the training dataset contains NaN or inf values.")
-        batch_size = batch_size or first.shape[0]
-        dataset = dataset.map(lambda *d: _unpack_x(d) if len(d) > 1 else d[0])
-        if spec.dtype != keras.backend.floatx():
-            dataset = dataset.map(lambda t: tf.cast(t, keras.backend.floatx()))
-        # rebatch regroups without touching single examples; the last group may be partial.
-        dataset = dataset.rebatch(batch_size * self.critic_steps).prefetch(tf.data.AUTOTUNE)
-        return dataset, first[:2].astype(keras.backend.floatx())
-
     def _check_compatible(self, sample):
         """Runs both networks on a tiny batch, in inference mode, before training."""
         z = tf.zeros((len(sample), self.latent_dim))
@@ -724,50 +720,3 @@ class WGANGP(keras.Model):
                 "with Flatten() and Dense(1)."
             )
         self.built = True
-
-
-class _EpochTracker(keras.callbacks.Callback):
-    # Runs before the epoch's iterator is created (Keras creates it after
-    # on_epoch_begin), so the shuffle of epoch k always uses seed k.
-    def __init__(self, variable):
-        super().__init__()
-        self.variable = variable
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.variable.assign(epoch)
-
-
-def _array_dataset(x: np.ndarray, group: int, epoch_variable) -> tf.data.Dataset:
-    """Groups of `group` examples; shuffled by a permutation seeded with the epoch."""
-    n = len(x)
-    num_groups = -(-n // group)
-    if epoch_variable is None:
-        order = tf.data.Dataset.from_tensors(tf.range(n, dtype=tf.int64))
-    else:
-        base_seed = int(np.random.randint(0, 2**31 - 1))  # follows keras.utils.set_random_seed
-
-        def permutation(_):
-            seed = tf.stack([tf.constant(base_seed, tf.int64), epoch_variable.read_value()])
-            return tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=seed)
-
-        order = tf.data.Dataset.from_tensors(0).map(permutation)
-    indices = order.unbatch().batch(group).apply(tf.data.experimental.assert_cardinality(num_groups))
-    # from_tensors(x) keeps the array as one dataset component, as Keras's own
-    # array adapter does, instead of baking it into the graph as a constant.
-    data = tf.data.Dataset.from_tensors(x).repeat()
-    dataset = tf.data.Dataset.zip((indices, data)).map(lambda i, d: tf.gather(d, i))
-    # One gather per step needs no autotuner or thread pool of its own; on a
-    # 2-core machine those extra threads competed with the training step.
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    options.threading.private_threadpool_size = 1
-    return dataset.prefetch(1).with_options(options)
-
-
-def _check_dtype(dtype) -> None:
-    if not np.issubdtype(np.dtype(dtype), np.floating):
-        raise TypeError(
-            f"WGANGP needs floating-point data, got dtype {np.dtype(dtype).name}. Convert and "
-            "scale it to the generator's output range first, e.g. for uint8 images: "
-            "x.astype('float32') / 127.5 - 1."
-        )
