@@ -16,9 +16,10 @@ import os
 import sys
 import time
 
+from keras_wgangp.data import TOY_DATASETS
+
 __all__ = ["main"]
 
-TOY_DATASETS = ("8gaussians", "25gaussians", "swissroll")
 TFDS_DATASETS = ("mnist", "fashion_mnist", "cifar10", "celeb_a")
 IMAGE_DATASETS = ("digits",) + TFDS_DATASETS
 
@@ -167,44 +168,6 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=int, default=0, help="latent seed")
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
-
-
-def evaluate_samples(samples, dataset: str, seed: int = 0) -> dict:
-    """The metrics of `keras-wgangp evaluate` for generated samples (a dict)."""
-    import numpy as np
-
-    from keras_wgangp import data, evaluation
-
-    if dataset in TOY_DATASETS:
-        if samples.ndim != 2 or samples.shape[1] != 2:
-            raise ValueError(f"{dataset} needs 2-D samples, the model makes shape {samples.shape[1:]}")
-        result = evaluation.mode_coverage(samples, dataset)
-        real = data.toy_samples(dataset, len(samples), seed=seed + 1)
-        result["sliced_wasserstein"] = evaluation.sliced_wasserstein_distance(samples, real)
-        result["sliced_wasserstein_real_vs_real"] = evaluation.sliced_wasserstein_distance(
-            data.toy_samples(dataset, len(samples), seed=seed + 2), real
-        )
-        return result
-    size = samples.shape[1]
-    if samples.ndim != 4 or samples.shape[1:] != (size, size, 1) or size not in (8, 16, 32):
-        raise ValueError(f"digits needs (8|16|32, same, 1) images, the model makes shape {samples.shape[1:]}")
-    extractor = evaluation.classifier_features("digits", size)
-    x_train, _, x_test, _ = evaluation.digits_split(size)
-    real_features, test_features = extractor(x_train), extractor(x_test)
-    fake_features = extractor(samples)
-    kid_mean, kid_std = evaluation.kernel_inception_distance(fake_features, test_features, subset_size=300)
-    coverage = evaluation.class_coverage(samples, evaluation.digits_classifier(size), min_confidence=0.5)
-    return {
-        "fid": evaluation.frechet_distance(fake_features, test_features),
-        "fid_real_train_vs_test": evaluation.frechet_distance(real_features, test_features),
-        "kid": kid_mean,
-        "kid_std": kid_std,
-        "classes_covered": coverage["classes_covered"],
-        "class_counts": coverage["counts"],
-        "num_samples": int(len(samples)),
-        "feature_space": "digits classifier (64-d)",
-        "mean_sample_value": float(np.mean(samples)),
-    }
 
 
 def _resolve(args) -> str | None:
@@ -404,6 +367,8 @@ def _evaluate(args) -> int:
     if samples is None:
         return 1
     try:
+        from keras_wgangp.evaluation import evaluate_samples
+
         result = evaluate_samples(samples, args.dataset, args.seed)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

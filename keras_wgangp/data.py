@@ -16,12 +16,16 @@ import os
 
 import numpy as np
 
-__all__ = ["TOY_DATASETS", "load_digits", "load_tfds", "toy_modes", "toy_samples"]
+__all__ = ["TOY_DATASETS", "load_digits", "load_tfds", "swissroll_curve", "toy_modes", "toy_samples"]
 
 TOY_DATASETS = ("8gaussians", "25gaussians", "swissroll")
 
 _SCALE = {"8gaussians": 1.414, "25gaussians": 2.828, "swissroll": 7.5}
 _STD = {"8gaussians": 0.02, "25gaussians": 0.05}
+# The Swiss roll's parameter range (t in [1.5π, 4.5π]) and its noise per axis,
+# before scaling by _SCALE["swissroll"].
+_SWISSROLL_T = (1.5 * np.pi, 4.5 * np.pi)
+_SWISSROLL_NOISE = 0.25
 
 
 def _check_name(name: str) -> None:
@@ -60,6 +64,28 @@ def toy_modes(name: str) -> tuple[np.ndarray, float]:
     return (centres / scale).astype("float32"), _STD[name] / scale
 
 
+def swissroll_curve(num_points: int = 4000) -> tuple[np.ndarray, float]:
+    """Returns points along the noise-free Swiss roll and its noise std.
+
+    Both are in the same (scaled) coordinates as `toy_samples("swissroll", ...)`.
+
+    Args:
+        num_points: Points, evenly spaced in the curve parameter t.
+
+    Returns:
+        `(points of shape (num_points, 2), per-axis noise std)`.
+
+    Examples:
+
+    >>> curve, std = swissroll_curve(10)
+    >>> curve.shape, round(std, 4)
+    ((10, 2), 0.0333)
+    """
+    t = np.linspace(*_SWISSROLL_T, num_points)
+    curve = np.stack([t * np.cos(t), t * np.sin(t)], axis=1) / _SCALE["swissroll"]
+    return curve, _SWISSROLL_NOISE / _SCALE["swissroll"]
+
+
 def toy_samples(name: str, num_samples: int, seed: int | None = None) -> np.ndarray:
     """Draws samples from one of the paper's 2-D toy distributions.
 
@@ -90,9 +116,10 @@ def toy_samples(name: str, num_samples: int, seed: int | None = None) -> np.ndar
         raise ValueError(f"num_samples must be >= 0, got {num_samples}.")
     rng = np.random.default_rng(seed)
     if name == "swissroll":
-        t = 1.5 * np.pi * (1.0 + 2.0 * rng.random(num_samples))
+        low, high = _SWISSROLL_T
+        t = low + (high - low) * rng.random(num_samples)
         points = np.stack([t * np.cos(t), t * np.sin(t)], axis=1)
-        points += 0.25 * rng.standard_normal((num_samples, 2))
+        points += _SWISSROLL_NOISE * rng.standard_normal((num_samples, 2))
         return (points / _SCALE[name]).astype("float32")
     centres, std = toy_modes(name)
     which = rng.integers(0, len(centres), size=num_samples)

@@ -13,7 +13,7 @@ import os
 
 import numpy as np
 
-from keras_wgangp.data import toy_modes
+from keras_wgangp.data import swissroll_curve, toy_modes
 
 __all__ = [
     "FeatureExtractor",
@@ -22,6 +22,7 @@ __all__ = [
     "classifier_features",
     "digits_classifier",
     "digits_split",
+    "evaluate_samples",
     "frechet_distance",
     "frechet_inception_distance",
     "kernel_inception_distance",
@@ -66,11 +67,9 @@ def mode_coverage(
         raise ValueError("mode_coverage needs at least one sample.")
     if dataset == "swissroll":
         # The roll is a curve, not a mixture: "modes" are 20 equal stretches of
-        # the noise-free curve, and σ is its noise (0.25 / 7.5).
-        t = np.linspace(1.5 * np.pi, 4.5 * np.pi, 4000)
-        curve = np.stack([t * np.cos(t), t * np.sin(t)], axis=1) / 7.5
-        segment = np.minimum((np.arange(len(t)) * 20) // len(t), 19)
-        centres, std = curve, 0.25 / 7.5
+        # the noise-free curve, and σ is its noise.
+        centres, std = swissroll_curve(4000)
+        segment = np.minimum((np.arange(len(centres)) * 20) // len(centres), 19)
     else:
         centres, std = toy_modes(dataset)
         segment = np.arange(len(centres))
@@ -551,3 +550,62 @@ def kid(real, generated, extractor: FeatureExtractor | None = None, **kwargs) ->
     """
     extractor = extractor or InceptionV3Features()
     return kernel_inception_distance(extractor(real), extractor(generated), **kwargs)
+
+
+def evaluate_samples(samples, dataset: str, seed: int = 0) -> dict:
+    """The metrics `keras-wgangp evaluate` prints, for generated samples.
+
+    Toy datasets: `mode_coverage` plus the sliced Wasserstein distance to
+    fresh real samples, and the same distance between two real sets of the
+    same size (the floor). Digits: classifier-feature FID and KID against
+    the held-out split of `digits_split`, the train-vs-test FID floor, and
+    `class_coverage` at confidence 0.5.
+
+    Args:
+        samples: Generated samples: `(n, 2)` points or `(n, side, side, 1)`
+            digit images with side 8, 16 or 32.
+        dataset: A toy dataset name or `"digits"`.
+        seed: Seed of the real reference samples (toys).
+
+    Returns:
+        A dict of metric name to value.
+
+    Examples:
+
+    >>> import keras_wgangp as kw
+    >>> result = evaluate_samples(kw.data.toy_samples("8gaussians", 500, seed=3), "8gaussians")
+    >>> result["modes_covered"], result["num_modes"]
+    (8, 8)
+    """
+    from keras_wgangp import data
+
+    if dataset in data.TOY_DATASETS:
+        if samples.ndim != 2 or samples.shape[1] != 2:
+            raise ValueError(f"{dataset} needs 2-D samples, the model makes shape {samples.shape[1:]}")
+        result = mode_coverage(samples, dataset)
+        real = data.toy_samples(dataset, len(samples), seed=seed + 1)
+        result["sliced_wasserstein"] = sliced_wasserstein_distance(samples, real)
+        result["sliced_wasserstein_real_vs_real"] = sliced_wasserstein_distance(
+            data.toy_samples(dataset, len(samples), seed=seed + 2), real
+        )
+        return result
+    size = samples.shape[1]
+    if samples.ndim != 4 or samples.shape[1:] != (size, size, 1) or size not in (8, 16, 32):
+        raise ValueError(f"digits needs (8|16|32, same, 1) images, the model makes shape {samples.shape[1:]}")
+    extractor = classifier_features("digits", size)
+    x_train, _, x_test, _ = digits_split(size)
+    real_features, test_features = extractor(x_train), extractor(x_test)
+    fake_features = extractor(samples)
+    kid_mean, kid_std = kernel_inception_distance(fake_features, test_features, subset_size=300)
+    coverage = class_coverage(samples, digits_classifier(size), min_confidence=0.5)
+    return {
+        "fid": frechet_distance(fake_features, test_features),
+        "fid_real_train_vs_test": frechet_distance(real_features, test_features),
+        "kid": kid_mean,
+        "kid_std": kid_std,
+        "classes_covered": coverage["classes_covered"],
+        "class_counts": coverage["counts"],
+        "num_samples": int(len(samples)),
+        "feature_space": "digits classifier (64-d)",
+        "mean_sample_value": float(np.mean(samples)),
+    }
