@@ -11,7 +11,7 @@ mode, out_dir = sys.argv[1], sys.argv[2]
 
 import tensorflow as tf  # noqa: E402
 
-if mode in ("mirrored_step", "mirrored_fit"):
+if mode in ("mirrored_step", "mirrored_step_gan", "mirrored_fit"):
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
@@ -34,7 +34,26 @@ def build(strategy, units=16, critic_steps=2, **kwargs):
         return gan
 
 
-def mirrored_step():
+def build_gan(strategy, critic_steps=2):
+    """A hinge GAN with a lazy gradient penalty and R1. (Relativistic losses and DRAGAN use
+    batch statistics, which are per replica, so they cannot match one replica exactly.)"""
+    with strategy.scope():
+        keras.utils.set_random_seed(0)
+        return kw.GAN(
+            kw.architectures.mlp_generator(units=16),
+            kw.architectures.mlp_critic(units=16),
+            loss="hinge",
+            penalty=[kw.penalties.GradientPenalty(every=2), kw.penalties.R1(gamma=1.0)],
+            critic_steps=critic_steps,
+            seed=3,
+        )
+
+
+def mirrored_step_gan():
+    mirrored_step(build_gan, "mirrored_step_gan")
+
+
+def mirrored_step(make=build, out_name="mirrored_step"):
     """One train_step on 2 replicas vs 1 replica, same global batch and draws."""
     k, batch = 2, 8
     group = np.random.default_rng(0).normal(size=(k * batch, 2)).astype("float32")
@@ -43,7 +62,7 @@ def mirrored_step():
         ("one", tf.distribute.OneDeviceStrategy("/cpu:0")),
         ("two", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])),
     ):
-        gan = build(strategy, critic_steps=k)
+        gan = make(strategy, critic_steps=k)
         with strategy.scope():
             gan.compile(keras.optimizers.SGD(0.05), keras.optimizers.SGD(0.05))
         initial = [w.copy() for w in gan.get_weights()]
@@ -64,7 +83,7 @@ def mirrored_step():
             "replicas": replicas,
             "penalty": float(strategy.reduce("MEAN", logs["gradient_penalty"], axis=None)),
         }
-    json.dump(results, open(os.path.join(out_dir, "mirrored_step.json"), "w"))
+    json.dump(results, open(os.path.join(out_dir, f"{out_name}.json"), "w"))
 
 
 def mirrored_fit():
@@ -114,4 +133,9 @@ def multi_worker():
     )
 
 
-{"mirrored_step": mirrored_step, "mirrored_fit": mirrored_fit, "multi_worker": multi_worker}[mode]()
+{
+    "mirrored_step": mirrored_step,
+    "mirrored_step_gan": mirrored_step_gan,
+    "mirrored_fit": mirrored_fit,
+    "multi_worker": multi_worker,
+}[mode]()

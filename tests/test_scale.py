@@ -32,8 +32,10 @@ def run_worker(mode, out_dir, timeout=600, env=None):
     return json.loads((out_dir / f"{mode}.json").read_text())
 
 
-def test_two_replicas_make_the_same_update_as_one(tmp_path):
-    result = run_worker("mirrored_step", tmp_path)
+@pytest.mark.parametrize("mode", ["mirrored_step", "mirrored_step_gan"])
+def test_two_replicas_make_the_same_update_as_one(tmp_path, mode):
+    # mirrored_step_gan: hinge loss, a lazy gradient penalty and R1.
+    result = run_worker(mode, tmp_path)
     one, two = result["one"], result["two"]
     assert two["replicas"] == 2
     assert one["update_size"] > 1e-3  # the step really moved the weights
