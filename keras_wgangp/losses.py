@@ -5,15 +5,19 @@ arXiv:1701.07875) as used by Gulrajani et al. 2017 (arXiv:1704.00028,
 Algorithm 1): the critic minimises E[D(x̃)] − E[D(x)] (+ λ·GP) and the
 generator minimises −E[D(G(z))]. The loss objects below cover the other
 objectives of the GAN family; each docstring cites its paper. Everything
-reduces in float32, so it is safe under mixed precision.
+reduces in float32, so it is safe under mixed precision, and is written with
+`keras.ops`, so it runs on any Keras backend.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
-import tensorflow as tf
 
 from keras_wgangp._options import Configurable, resolve
+
+Tensor = Any  # a tensor of the Keras backend, or anything keras.ops converts (arrays, lists)
 
 __all__ = [
     "AdversarialLoss",
@@ -26,16 +30,17 @@ __all__ = [
     "Wasserstein",
     "critic_loss",
     "generator_loss",
+    "NAMES",
     "get",
     "wasserstein_estimate",
 ]
 
 
-def _mean(scores) -> tf.Tensor:
-    return tf.reduce_mean(tf.cast(scores, tf.float32))
+def _mean(scores) -> Tensor:
+    return keras.ops.mean(keras.ops.cast(scores, "float32"))
 
 
-def critic_loss(real_scores: tf.Tensor, fake_scores: tf.Tensor) -> tf.Tensor:
+def critic_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
     """Critic loss without penalty: mean D(fake) − mean D(real).
 
     Args:
@@ -47,13 +52,13 @@ def critic_loss(real_scores: tf.Tensor, fake_scores: tf.Tensor) -> tf.Tensor:
 
     Examples:
 
-    >>> float(critic_loss(tf.constant([2.0, 4.0]), tf.constant([1.0])))
+    >>> float(critic_loss([2.0, 4.0], [1.0]))
     -2.0
     """
     return _mean(fake_scores) - _mean(real_scores)
 
 
-def generator_loss(fake_scores: tf.Tensor) -> tf.Tensor:
+def generator_loss(fake_scores: Tensor) -> Tensor:
     """Generator loss: −mean D(G(z)).
 
     Args:
@@ -64,13 +69,13 @@ def generator_loss(fake_scores: tf.Tensor) -> tf.Tensor:
 
     Examples:
 
-    >>> float(generator_loss(tf.constant([1.0, 3.0])))
+    >>> float(generator_loss([1.0, 3.0]))
     -2.0
     """
     return -_mean(fake_scores)
 
 
-def wasserstein_estimate(real_scores: tf.Tensor, fake_scores: tf.Tensor) -> tf.Tensor:
+def wasserstein_estimate(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
     """The critic's estimate of W(P_real, P_fake): mean D(real) − mean D(fake).
 
     It is the negative of `critic_loss` and is the quantity the paper plots to
@@ -85,7 +90,7 @@ def wasserstein_estimate(real_scores: tf.Tensor, fake_scores: tf.Tensor) -> tf.T
 
     Examples:
 
-    >>> float(wasserstein_estimate(tf.constant([2.0]), tf.constant([0.5])))
+    >>> float(wasserstein_estimate([2.0], [0.5]))
     1.5
     """
     return _mean(real_scores) - _mean(fake_scores)
@@ -98,7 +103,7 @@ def wasserstein_estimate(real_scores: tf.Tensor, fake_scores: tf.Tensor) -> tf.T
 # (logits) of shape (batch,) or (batch, 1), reduced in float32.
 
 
-def _softplus_mean(x) -> tf.Tensor:
+def _softplus_mean(x) -> Tensor:
     return keras.ops.mean(keras.ops.softplus(keras.ops.cast(x, "float32")))
 
 
@@ -122,10 +127,10 @@ class AdversarialLoss(Configurable):
     metric_names: tuple[str, ...] = ("real_score", "fake_score")
     generator_needs_real_scores = False
 
-    def critic_loss(self, real_scores, fake_scores) -> tf.Tensor:
+    def critic_loss(self, real_scores, fake_scores) -> Tensor:
         raise NotImplementedError
 
-    def generator_loss(self, fake_scores, real_scores=None) -> tf.Tensor:
+    def generator_loss(self, fake_scores, real_scores=None) -> Tensor:
         raise NotImplementedError
 
     def build(self) -> list:
@@ -397,6 +402,9 @@ _LOSSES = {
     cls.name: cls
     for cls in (Wasserstein, Hinge, NonSaturating, Minimax, LeastSquares, RelativisticAverage, BEGAN)
 }
+
+
+NAMES = tuple(_LOSSES)  # the names `get` resolves
 
 
 def get(identifier) -> AdversarialLoss:

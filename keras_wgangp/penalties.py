@@ -7,6 +7,11 @@ GANs" (arXiv:1704.00028, eq. 3 and Algorithm 1):
 
 with ε ~ U[0, 1] drawn once per example. The norm is taken per example over
 all non-batch axes, so the same code serves vectors, sequences and images.
+
+The penalty objects (`GradientPenalty`, `DRAGAN`, `R1`, `R2`) share one
+input-gradient routine, `squared_gradient_norms`. That routine (a nested
+`tf.GradientTape`) and `skip_zero_second_derivatives` are TensorFlow-only;
+the arithmetic around them is `keras.ops`.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from keras_wgangp._random import draw
 
 __all__ = [
     "DRAGAN",
+    "NAMES",
     "GradientPenalty",
     "Penalty",
     "R1",
@@ -85,7 +91,7 @@ def interpolate(real: tf.Tensor, fake: tf.Tensor, epsilon: tf.Tensor) -> tf.Tens
     >>> x.numpy().tolist()
     [[0.75, 0.75, 0.75], [0.0, 0.0, 0.0]]
     """
-    epsilon = tf.cast(epsilon, real.dtype)
+    epsilon = keras.ops.cast(epsilon, real.dtype)
     return fake + epsilon * (real - fake)
 
 
@@ -95,8 +101,8 @@ def _safe_norm(squared: tf.Tensor) -> tf.Tensor:
     # both the value (0) and its gradient (0) finite there, with no bias
     # elsewhere (unlike sqrt(s + eps)).
     positive = squared > 0.0
-    safe = tf.where(positive, squared, tf.ones_like(squared))
-    return tf.where(positive, tf.sqrt(safe), tf.zeros_like(squared))
+    safe = keras.ops.where(positive, squared, keras.ops.ones_like(squared))
+    return keras.ops.where(positive, keras.ops.sqrt(safe), keras.ops.zeros_like(squared))
 
 
 def gradient_norms(critic: Callable, inputs: tf.Tensor, training: bool = True) -> tf.Tensor:
@@ -177,8 +183,8 @@ def penalty_from_norms(norms: tf.Tensor, target_norm: float = 1.0) -> tf.Tensor:
     >>> float(penalty_from_norms(tf.constant([0.0, 2.0])))
     1.0
     """
-    norms = tf.cast(norms, tf.float32)
-    return tf.reduce_mean(tf.square(norms - target_norm))
+    norms = keras.ops.cast(norms, "float32")
+    return keras.ops.mean(keras.ops.square(norms - target_norm))
 
 
 def gradient_penalty(
@@ -383,9 +389,9 @@ class GradientPenalty(Penalty):
         norms = gradient_norms(critic, interpolate(real, fake, epsilon))
         excess = norms - self.target
         if self.one_sided:
-            excess = tf.nn.relu(excess)
-        value = tf.reduce_mean(tf.square(excess))
-        return self.weight * value, {"gradient_penalty": value, "gradient_norm": tf.reduce_mean(norms)}
+            excess = keras.ops.relu(excess)
+        value = keras.ops.mean(keras.ops.square(excess))
+        return self.weight * value, {"gradient_penalty": value, "gradient_norm": keras.ops.mean(norms)}
 
     def get_config(self):
         return {
@@ -440,11 +446,11 @@ class DRAGAN(Penalty):
             noise = keras.random.uniform(tf.shape(real), seed=seed, dtype=real.dtype)
         else:
             noise = draw(keras.random.uniform, rows, tuple(real.shape[1:]), seed=seed, dtype=real.dtype)
-        delta = self.perturbation * tf.math.reduce_std(real) * noise
+        delta = self.perturbation * keras.ops.std(real) * noise
         alpha = sample_epsilon(rows, rank, seed=seed, dtype=real.dtype)
         norms = gradient_norms(critic, real + alpha * delta)
-        value = tf.reduce_mean(tf.square(norms - 1.0))
-        return self.weight * value, {"dragan": value, "dragan_gradient_norm": tf.reduce_mean(norms)}
+        value = keras.ops.mean(keras.ops.square(norms - 1.0))
+        return self.weight * value, {"dragan": value, "dragan_gradient_norm": keras.ops.mean(norms)}
 
     def get_config(self):
         return {"weight": self.weight, "perturbation": self.perturbation, "every": self.every}
@@ -478,7 +484,7 @@ class R1(Penalty):
 
     def compute(self, critic, real, fake=None, seed=None):
         points = tf.convert_to_tensor(self._points(real, fake))
-        value = tf.reduce_mean(squared_gradient_norms(critic, points))
+        value = keras.ops.mean(squared_gradient_norms(critic, points))
         return 0.5 * self.gamma * value, {self.name: value}
 
     def get_config(self):
@@ -516,6 +522,9 @@ _PENALTIES = {
     "r1": R1,
     "r2": R2,
 }
+
+
+NAMES = tuple(_PENALTIES)  # the names `get` resolves
 
 
 def get(identifier) -> Penalty:
