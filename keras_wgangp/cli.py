@@ -16,11 +16,22 @@ import os
 import sys
 import time
 
+from keras_wgangp import losses, penalties
 from keras_wgangp.data import TOY_DATASETS
 
 __all__ = ["main"]
 
 TFDS_DATASETS = ("mnist", "fashion_mnist", "cifar10", "celeb_a")
+LOSSES = (
+    "wasserstein",
+    "hinge",
+    "non_saturating",
+    "minimax",
+    "least_squares",
+    "relativistic_average",
+    "began",
+)
+PENALTIES = ("gradient_penalty", "one_sided_gradient_penalty", "dragan", "r1", "r2")
 IMAGE_DATASETS = ("digits",) + TFDS_DATASETS
 
 # Settings per kind of data, used for every flag left unset.
@@ -63,7 +74,7 @@ IMAGE_SIZES = {"digits": 16, "mnist": 28, "fashion_mnist": 28, "cifar10": 32, "c
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="keras-wgangp",
-        description="Train and inspect WGAN-GP models (Gulrajani et al. 2017) built on Keras 3.",
+        description="Train and inspect WGAN-GP (Gulrajani et al. 2017) and other GANs built on Keras 3.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
@@ -72,8 +83,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "train",
         help="train on a built-in dataset (offline) and write plots, model and summary",
         description=(
-            "Train WGAN-GP and write plots, the model (model.keras), the generator as a "
-            "SavedModel (saved_model/) and summary.json to --output. Toy datasets are "
+            "Train WGAN-GP (or another --loss and --penalty) and write plots, the model "
+            "(model.keras), the generator as a SavedModel (saved_model/) and summary.json "
+            "to --output. Toy datasets are "
             "generated offline and give critic-contour plots; 'digits' (scikit-learn's "
             "handwritten digits, offline) and the tfds datasets give sample-image grids. "
             "Flags left unset take per-dataset defaults, shown in brackets."
@@ -108,7 +120,21 @@ def _build_parser() -> argparse.ArgumentParser:
         "--critic-steps", type=int, help=f"critic updates per generator update {both('critic_steps')}"
     )
     train.add_argument(
-        "--gp-weight", type=float, help=f"gradient penalty weight lambda (paper: 10) {both('gp_weight')}"
+        "--loss",
+        default="wasserstein",
+        choices=losses.NAMES,
+        help="adversarial loss [wasserstein]; 'began' swaps in the autoencoder critic",
+    )
+    train.add_argument(
+        "--penalty",
+        default="gradient_penalty",
+        choices=penalties.NAMES + ("none",),
+        help="critic penalty [gradient_penalty]; wasserstein with gradient_penalty is WGAN-GP",
+    )
+    train.add_argument(
+        "--gp-weight",
+        type=float,
+        help=f"penalty weight: lambda, or gamma for r1/r2 (paper: 10) {both('gp_weight')}",
     )
     train.add_argument("--width", type=int, help=f"MLP units or base conv filters {both('width')}")
     train.add_argument("--latent-dim", type=int, help=f"size of z {both('latent_dim')}")
@@ -136,8 +162,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "sample",
         help="draw samples from a .keras file or an exported SavedModel",
         description=(
-            "Draw samples from a trained model: a .keras file written by WGANGP.save or a "
-            "SavedModel folder written by WGANGP.export. Writes a PNG (a scatter plot for 2-D "
+            "Draw samples from a trained model: a .keras file written by GAN.save or a "
+            "SavedModel folder written by GAN.export (WGANGP is a GAN). Writes a PNG (a scatter plot for 2-D "
             "data, an image grid for images) and optionally the raw samples as .npy."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -190,8 +216,18 @@ def _resolve(args) -> str | None:
     return None
 
 
+def _penalty(name: str, weight: float):
+    """The named penalty with its weight (λ, or γ for R1/R2) set to `weight`."""
+    if name == "none":
+        return None
+    config = penalties.get(name).get_config()
+    config["gamma" if "gamma" in config else "weight"] = weight
+    return penalties.get(name).__class__.from_config(config)
+
+
 def _build_gan(args, data_shape):
     import keras
+    import numpy as np
 
     import keras_wgangp as kw
 
@@ -205,15 +241,42 @@ def _build_gan(args, data_shape):
     else:
         generator = arch.resnet_generator(args.latent_dim, data_shape, dim=args.width)
         critic = arch.resnet_critic(data_shape, dim=args.width)
-    gan = kw.WGANGP(
-        generator, critic, critic_steps=args.critic_steps, gp_weight=args.gp_weight, seed=args.seed
-    )
+    if args.loss == "began":
+        width = {"mlp": args.width, "dcgan": args.width, "resnet": args.width // 4}[args.architecture]
+        # A bottleneck no wider than the data, so the autoencoder cannot learn the identity.
+        critic = arch.began_critic(data_shape, units=width, code_dim=min(32, int(np.prod(data_shape))))
+    ema_decay = args.ema_decay or None
+    if args.loss == "wasserstein" and args.penalty in ("gradient_penalty", "gp"):
+        gan = kw.WGANGP(
+            generator,
+            critic,
+            critic_steps=args.critic_steps,
+            gp_weight=args.gp_weight,
+            seed=args.seed,
+            ema_decay=ema_decay,
+        )
+    else:
+        gan = kw.GAN(
+            generator,
+            critic,
+            loss=args.loss,
+            penalty=_penalty(args.penalty, args.gp_weight),
+            critic_steps=args.critic_steps,
+            seed=args.seed,
+            ema_decay=ema_decay,
+        )
 
     def adam():
         return keras.optimizers.Adam(args.learning_rate, beta_1=args.beta_1, beta_2=0.9)
 
     gan.compile(generator_optimizer=adam(), critic_optimizer=adam())
     return gan
+
+
+def _objective(args) -> str:
+    if args.loss == "wasserstein" and args.penalty in ("gradient_penalty", "gp"):
+        return "WGAN-GP"
+    return args.loss if args.penalty == "none" else f"{args.loss} + {args.penalty}"
 
 
 def _load_images(args):
@@ -268,7 +331,7 @@ def _train(args) -> int:
     steps_per_epoch = args.steps // args.epochs if args.steps is not None else None
     gan = _build_gan(args, tuple(shape))
     print(
-        f"Training WGAN-GP ({args.architecture}) on {args.dataset}, data shape {tuple(shape)}: "
+        f"Training {_objective(args)} ({args.architecture}) on {args.dataset}, data shape {tuple(shape)}: "
         f"{args.critic_steps} critic steps per generator step, batch {args.batch_size}, "
         f"output in {args.output}/",
         flush=True,
@@ -301,6 +364,7 @@ def _train(args) -> int:
     summary = {
         "dataset": args.dataset,
         "architecture": args.architecture,
+        "objective": _objective(args),
         "generator_steps": int(gan.generator_optimizer.iterations),
         "critic_steps": int(gan.critic_optimizer.iterations),
         "train_seconds": round(seconds, 1),

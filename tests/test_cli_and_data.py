@@ -132,3 +132,37 @@ def test_help_runs_as_a_module():
         "--output",
     ):
         assert flag in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("loss", "penalty", "metric", "penalty_type"),
+    [
+        ("hinge", "r1", "r1", "R1"),
+        ("began", "none", "k", None),
+        ("wasserstein", "dragan", "dragan", "DRAGAN"),
+    ],
+)
+def test_train_command_takes_a_loss_and_a_penalty(tmp_path, loss, penalty, metric, penalty_type):
+    out = tmp_path / "run"
+    args = ["train", "--steps", "4", "--epochs", "1", "--width", "16", "--batch-size", "32"]
+    args += ["--loss", loss, "--penalty", penalty, "--gp-weight", "2.5", "--ema-decay", "0.9"]
+    assert main(args + ["--output", str(out), "--verbose", "0"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert metric in summary["final_metrics"]
+    gan = kw.load_model(str(out / "model.keras"))
+    assert type(gan) is kw.GAN and gan.adversarial_loss.name == loss
+    assert gan.ema_decay == 0.9  # --ema-decay reaches the model
+    if penalty_type is None:
+        assert gan.penalties == []
+    else:
+        assert type(gan.penalties[0]).__name__ == penalty_type
+        assert 2.5 in gan.penalties[0].get_config().values()
+
+
+def test_default_train_command_builds_wgangp_without_ema(tmp_path):
+    out = tmp_path / "run"
+    args = ["train", "--steps", "2", "--epochs", "1", "--width", "8", "--batch-size", "16"]
+    assert main(args + ["--output", str(out), "--verbose", "0"]) == 0
+    gan = kw.load_model(str(out / "model.keras"))
+    assert type(gan) is kw.WGANGP and gan.gp_weight == 1.0 and gan.ema_decay is None
+    assert json.loads((out / "summary.json").read_text())["objective"] == "WGAN-GP"
