@@ -335,3 +335,18 @@ def test_package_modules_import_without_cycles():
     for module in graph:
         visit(module, [])
     assert "saving" not in graph["gan"] and "gan" in graph["saving"]
+
+
+@pytest.mark.parametrize("loss", ["hinge", "began"])
+def test_mixed_float16_trains_with_finite_float32_metrics(loss):
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        gan = kw.GAN(*networks(loss), loss=loss, penalty=penalties.R1(gamma=1.0, every=2), critic_steps=2)
+        gan.compile()
+        assert isinstance(gan.critic_optimizer, keras.optimizers.LossScaleOptimizer)
+        history = gan.fit(DATA[:256], batch_size=32, epochs=1, verbose=0).history
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    for name, values in history.items():
+        assert np.isfinite(values).all(), name
+    assert gan.generate(4).dtype == np.float32

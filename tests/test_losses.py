@@ -51,6 +51,22 @@ def test_losses_match_published_values(loss, critic, generator):
         assert float(loss.generator_loss(fake, real)) == pytest.approx(generator, abs=1e-5)
 
 
+def test_began_on_the_same_scores_as_reconstruction_errors():
+    # Scores are reconstruction errors L(x); with k = 0 the critic loss is mean L(r), then
+    # k = clip(λ_k·(γ·mean L(r) − mean L(f)), 0, 1) = 0.001·(0.5·2.9 − 3.125) → clipped to 0.
+    loss = losses.BEGAN()
+    for shape in ((4,), (4, 1)):
+        real, fake = tf.reshape(REAL, shape), tf.reshape(FAKE, shape)
+        assert float(loss.critic_loss(real, fake)) == pytest.approx(2.9)
+        assert float(loss.generator_loss(fake, real)) == pytest.approx(3.125)
+    logs = loss.after_critic_update(tf.constant(FAKE), tf.constant(REAL))  # 0.001·(0.5·3.125 − 2.9) < 0
+    assert float(logs["k"]) == 0.0
+    assert float(logs["convergence"]) == pytest.approx(3.125 + abs(0.5 * 3.125 - 2.9))
+    logs = loss.after_critic_update(tf.constant([4.0]), tf.constant([1.0]))  # 0.001·(2 − 1)
+    assert float(logs["k"]) == pytest.approx(0.001)
+    assert float(loss.critic_loss([4.0], [1.0])) == pytest.approx(4.0 - 0.001)
+
+
 def test_non_saturating_and_relativistic_closed_forms():
     r, f = np.asarray(REAL, np.float64), np.asarray(FAKE, np.float64)
     ns = losses.NonSaturating()
@@ -67,7 +83,7 @@ def test_non_saturating_and_relativistic_closed_forms():
 
 
 @pytest.mark.parametrize("name", ["wasserstein", "hinge", "non_saturating", "minimax", "least_squares",
-                                  "relativistic_average"])  # fmt: skip
+                                  "relativistic_average", "began"])  # fmt: skip
 def test_every_loss_reduces_to_float32_and_round_trips(name):
     loss = losses.get(name)
     scores = tf.constant([[60000.0], [60000.0]], tf.float16)
