@@ -1,4 +1,4 @@
-"""The paper's toy experiments, reproducibly: WGAN-GP against weight clipping.
+"""The paper's toy experiments, reproducibly, and the loss catalogue side by side.
 
 For each of 8gaussians, 25gaussians and swissroll, trains the toy MLPs with
 WGAN-GP and with the weight-clipped WGAN of Arjovsky et al. (RMSProp 5e-5,
@@ -6,19 +6,25 @@ clip ±0.01, no penalty), for a fixed number of generator steps and several
 seeds, and reports a Markdown table:
 
 * modes covered and high-quality % (`keras_wgangp.evaluation.mode_coverage`),
-  for the raw generator and for its EMA (`WGANGP(ema_decay=...)`);
+  for the raw generator and for its EMA (`GAN(ema_decay=...)`);
 * sliced Wasserstein distance of the EMA samples to fresh real samples;
 * mean ‖∇D(x̂)‖ at fresh interpolates after training (1 is the WGAN-GP target);
 * wall time per run.
+
+`--losses` runs the loss table instead: WGAN-GP, hinge + R1, non-saturating
++ R1, least squares, BEGAN and WGAN-GP with a lazy penalty (every 4th critic
+update) on the two Gaussian mixtures, everything but the objective shared.
 
 It also writes one PNG with a row per method and a column per dataset:
 samples over the critic's contours (the story of the paper's Figures 1-2).
 
     python benchmarks/quality.py            # 3 seeds x 2000 steps, about 15 CPU minutes
     python benchmarks/quality.py --quick    # 1 seed x 400 steps, about 1.5 minutes
+    python benchmarks/quality.py --losses   # 6 methods x 2 datasets x 3 seeds, about 30 minutes
 
-WGAN-GP settings (see README, "Quality benchmark", for why): 3x128 ReLU MLPs,
-batch 256, 5 critic steps, lambda = 1, Adam(1e-3, 0.5, 0.9), EMA 0.999.
+Shared settings (see benchmarks/README.md for why): 3x128 ReLU MLPs, batch
+256, 5 critic steps, Adam(1e-3, 0.5, 0.9), EMA 0.999; lambda = 1 for the
+gradient penalty and gamma = 1 for R1.
 """
 
 from __future__ import annotations
@@ -42,29 +48,57 @@ import keras_wgangp as kw  # noqa: E402
 from keras_wgangp import evaluation, penalties  # noqa: E402
 
 BATCH, CRITIC_STEPS, UNITS = 256, 5, 128
+
+
+def _adam():
+    return keras.optimizers.Adam(1e-3, 0.5, 0.9)
+
+
+def _mlp_critic():
+    return kw.architectures.mlp_critic(units=UNITS)
+
+
+def _began_critic():
+    # A 2-unit bottleneck: with a wider code the autoencoder can learn the
+    # identity on 2-D data and score everything 0.
+    return kw.architectures.began_critic((2,), units=UNITS, depth=2, code_dim=2)
+
+
+# Every method: the same generator (3x128 ReLU MLP), batch, critic steps,
+# generator steps, optimizer and EMA; only the objective (and clipping's
+# own optimizer) differ.
 METHODS = {
-    "wgan-gp": {
-        "gp_weight": 1.0,
-        "clip_value": None,
-        "optimizer": lambda: keras.optimizers.Adam(1e-3, 0.5, 0.9),
+    "wgan-gp": {"loss": "wasserstein", "penalty": penalties.GradientPenalty(weight=1.0)},
+    "wgan-clip": {
+        "loss": "wasserstein",
+        "penalty": None,
+        "clip_value": 0.01,
+        "optimizer": lambda: keras.optimizers.RMSprop(5e-5),
     },
-    "wgan-clip": {"gp_weight": 0.0, "clip_value": 0.01, "optimizer": lambda: keras.optimizers.RMSprop(5e-5)},
+    "wgan-gp-lazy4": {"loss": "wasserstein", "penalty": penalties.GradientPenalty(weight=1.0, every=4)},
+    "hinge-r1": {"loss": "hinge", "penalty": penalties.R1(gamma=1.0)},
+    "ns-r1": {"loss": "non_saturating", "penalty": penalties.R1(gamma=1.0)},
+    "lsgan": {"loss": "least_squares", "penalty": None},
+    "began": {"loss": "began", "penalty": None, "critic": _began_critic},
 }
+LOSS_TABLE = "wgan-gp,hinge-r1,ns-r1,lsgan,began,wgan-gp-lazy4"
 
 
 def train(method: str, dataset: str, steps: int, seed: int):
     settings = METHODS[method]
     keras.utils.set_random_seed(seed)
-    gan = kw.WGANGP(
+    gan = kw.GAN(
         kw.architectures.mlp_generator(units=UNITS),
-        kw.architectures.mlp_critic(units=UNITS),
+        settings.get("critic", _mlp_critic)(),
+        loss=settings["loss"],
+        penalty=settings["penalty"],
         critic_steps=CRITIC_STEPS,
-        gp_weight=settings["gp_weight"],
-        clip_value=settings["clip_value"],
+        clip_value=settings.get("clip_value"),
         ema_decay=0.999,
         seed=seed,
     )
-    gan.compile(settings["optimizer"](), settings["optimizer"]())
+    optimizer = settings.get("optimizer", _adam)
+    gan.compile(optimizer(), optimizer())
     real = kw.data.toy_samples(dataset, steps * CRITIC_STEPS * BATCH, seed=seed)
     start = time.perf_counter()
     gan.fit(real, batch_size=BATCH, epochs=1, verbose=0)
@@ -106,12 +140,22 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, help="generator steps per run [2000; quick 400]")
     parser.add_argument("--seeds", type=int, help="seeds per cell [3; quick 1]")
     parser.add_argument("--datasets", default="8gaussians,25gaussians,swissroll")
-    parser.add_argument("--methods", default="wgan-gp,wgan-clip")
+    parser.add_argument("--methods", default="wgan-gp,wgan-clip", help=f"any of {', '.join(METHODS)}")
+    parser.add_argument(
+        "--losses",
+        action="store_true",
+        help=f"the loss table: --methods {LOSS_TABLE} on the two Gaussian mixtures",
+    )
     parser.add_argument("--output", default="benchmarks/results", help="folder for quality.md/.json/.png")
     args = parser.parse_args(argv)
     steps = args.steps or (400 if args.quick else 2000)
     seeds = args.seeds or (1 if args.quick else 3)
+    if args.losses:
+        args.methods, args.datasets = LOSS_TABLE, "8gaussians,25gaussians"
     datasets, methods = args.datasets.split(","), args.methods.split(",")
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        parser.error(f"unknown methods {unknown}; choose from {', '.join(METHODS)}")
     os.makedirs(args.output, exist_ok=True)
 
     rows, figure = [], Figure(figsize=(4.5 * len(datasets), 4.5 * len(methods)))
@@ -147,15 +191,16 @@ def main(argv=None) -> int:
     note = (f"{steps} generator steps x {CRITIC_STEPS} critic steps, batch {BATCH}, {seeds} seed(s), "
             f"3x{UNITS} MLPs; {machine}; total {time.perf_counter() - total_start:.0f} s")  # fmt: skip
     print("\n" + table + "\n\n" + note)
-    with open(os.path.join(args.output, "quality.md"), "w") as handle:
+    stem = "losses" if args.losses else "quality"
+    with open(os.path.join(args.output, f"{stem}.md"), "w") as handle:
         handle.write(
             f"`python benchmarks/quality.py {' '.join(argv or sys.argv[1:])}`\n\n{table}\n\n{note}\n"
         )
-    with open(os.path.join(args.output, "quality.json"), "w") as handle:
+    with open(os.path.join(args.output, f"{stem}.json"), "w") as handle:
         json.dump({"steps": steps, "seeds": seeds, "rows": rows, "machine": machine}, handle, indent=2)
     FigureCanvasAgg(figure)
     figure.tight_layout()
-    figure.savefig(os.path.join(args.output, "quality.png"), dpi=80)
+    figure.savefig(os.path.join(args.output, f"{stem}.png"), dpi=80)
     return 0
 
 

@@ -16,14 +16,18 @@ repeat so machine noise hits them alike):
 * bare: a `tf.function` loop with exactly our math and no Keras `fit`: the
   framework limit;
 * torch: PyTorch eager, the usual `autograd.grad(create_graph=True)` penalty,
-  when torch is importable (`pip install torch==2.13.0` gives the CPU build).
+  when torch is importable (`pip install torch==2.13.0` gives the CPU build);
+* ours_lazy4: `keras_wgangp.GAN` with the same loss and a lazy gradient
+  penalty (`GradientPenalty(every=4)`: computed on one critic update in 4,
+  weighted x4; Karras et al. 2020). Less math than the others, so it is the
+  one contestant that can go below `bare`.
 
 Each repeat times `--steps` generator steps after a warm-up; the table shows
 medians over `--repeats`, ratios ours/other (below 1 means ours is faster),
 and the peak resident memory of each contestant measured alone in a child
 process.
 
-    python benchmarks/speed.py            # 5 repeats x 8 steps, about 12 minutes on 2 cores
+    python benchmarks/speed.py            # 5 repeats x 8 steps, about 22 minutes on 2 cores
     python benchmarks/speed.py --quick    # 3 repeats x 3 steps, a few minutes
     python benchmarks/speed.py --jit      # jit_compile=True for ours and kerasio (XLA)
     python benchmarks/speed.py --mixed    # mixed_float16 policy (for GPUs)
@@ -79,10 +83,18 @@ def real_data(workload: str, steps: int, per_step: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ contestants
-def make_ours(workload: str, jit: bool, joint_critic_call: bool = True):
+def make_ours(workload: str, jit: bool, joint_critic_call: bool = True, every: int = 1):
     w = WORKLOADS[workload]
     generator, critic = networks(workload)
-    gan = kw.WGANGP(generator, critic, latent_dim=w["latent"], critic_steps=w["critic_steps"], gp_weight=10.0)
+    if every == 1:
+        gan = kw.WGANGP(
+            generator, critic, latent_dim=w["latent"], critic_steps=w["critic_steps"], gp_weight=10.0
+        )
+    else:  # the same objective with a lazy penalty
+        penalty = penalties.GradientPenalty(weight=10.0, every=every)
+        gan = kw.GAN(
+            generator, critic, penalty=penalty, latent_dim=w["latent"], critic_steps=w["critic_steps"]
+        )
     # Ablation switch: score real and fake in two critic calls instead of one.
     gan._critic_uses_batch_stats = not joint_critic_call
     gan.compile(adam(), adam(), jit_compile=jit)
@@ -243,6 +255,11 @@ def make_torch(workload: str, jit: bool):
     return run
 
 
+def make_ours_lazy4(workload: str, jit: bool):
+    """WGAN-GP as a GAN whose penalty runs on every 4th critic update only (weighted x4)."""
+    return make_ours(workload, jit, every=4)
+
+
 def make_ours_separate(workload: str, jit: bool):
     return make_ours(workload, jit, joint_critic_call=False)
 
@@ -256,6 +273,7 @@ CONTESTANTS = {
     "kerasio": make_kerasio,
     "bare": make_bare,
     "torch": make_torch,
+    "ours_lazy4": make_ours_lazy4,  # the gradient penalty on 1 critic update in 4 (x4)
     # Ablations, opt-in via --contestants:
     "ours_separate": make_ours_separate,  # two critic calls instead of one on concat(real, fake)
     "bare_zeros": make_bare_zeros,  # TF's usual backward pass of zeros through D(x̂) kept
@@ -306,7 +324,7 @@ def main(argv=None) -> int:
         help="generator steps per timed repeat, image workload [8; quick 3]; toy: 8x that",
     )
     parser.add_argument("--workloads", default="image,toy")
-    parser.add_argument("--contestants", default="ours,kerasio,bare,torch")
+    parser.add_argument("--contestants", default="ours,kerasio,bare,torch,ours_lazy4")
     parser.add_argument("--jit", action="store_true", help="jit_compile=True (XLA) for the TF contestants")
     parser.add_argument("--mixed", action="store_true", help="mixed_float16 policy for the TF contestants")
     parser.add_argument("--no-memory", action="store_true", help="skip the per-contestant memory runs")

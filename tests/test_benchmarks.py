@@ -36,11 +36,11 @@ def test_quality_quick_covers_8gaussians(tmp_path):
 def test_speed_quick_runs(tmp_path):
     result = subprocess.run(
         [sys.executable, os.path.join(ROOT, "benchmarks", "speed.py"), "--workloads", "toy", "--repeats", "1",
-         "--steps", "1", "--contestants", "ours,kerasio,bare", "--no-memory"],
+         "--steps", "1", "--contestants", "ours,kerasio,bare,ours_lazy4", "--no-memory"],
         capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    for name in ("| ours |", "| kerasio |", "| bare |"):
+    for name in ("| ours |", "| kerasio |", "| bare |", "| ours_lazy4 |"):
         assert name in result.stdout
 
 
