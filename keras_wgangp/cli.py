@@ -220,9 +220,10 @@ def _penalty(name: str, weight: float):
     """The named penalty with its weight (λ, or γ for R1/R2) set to `weight`."""
     if name == "none":
         return None
-    config = penalties.get(name).get_config()
+    penalty = penalties.get(name)
+    config = penalty.get_config()
     config["gamma" if "gamma" in config else "weight"] = weight
-    return penalties.get(name).__class__.from_config(config)
+    return type(penalty).from_config(config)
 
 
 def _build_gan(args, data_shape):

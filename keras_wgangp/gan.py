@@ -627,12 +627,13 @@ class GAN(keras.Model):
         self.critic_loss_tracker.update_state(d_loss)
         for (values, ran), trackers in zip(penalty_results, self.penalty_trackers, strict=True):
             for value, tracker in zip(values, trackers, strict=True):
-                tracker.update_state(value, sample_weight=None if isinstance(ran, float) else ran)
+                tracker.update_state(value, sample_weight=ran)
         for name, tracker in zip(self.adversarial_loss.metric_names, self.loss_metric_trackers, strict=True):
             tracker.update_state(loss_logs[name])
 
     def _penalty(self, penalty, real, fake):
-        """Returns (term, metric values, 1.0 if it ran) of one penalty."""
+        """Returns (term, metric values, ran) of one penalty; `ran` (1.0 or 0.0)
+        weights its metrics, so they average the updates where it ran."""
 
         def compute():
             term, values = penalty.compute(self.critic, real, fake, seed=self.seed_generator)

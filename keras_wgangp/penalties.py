@@ -256,7 +256,7 @@ def skip_zero_second_derivatives() -> Iterator[bool]:
     `tf.control_dependencies([loss])`: a bias gradient then no longer
     depends on the forward pass on x̂, and TensorFlow does not order that
     pass's use of the bias before the bias update by itself.
-    `WGANGP.train_step` does both. The gradient functions are looked
+    `GAN.train_step` (and so `WGANGP`) does both. The gradient functions are looked
     up when the gradient is built, so inside a `tf.function` the context
     only needs to be active while tracing. While it is active,
     gradient-function lookups are patched process-wide; a lock serialises
