@@ -9,19 +9,20 @@ if "tensorflow" not in _sys.modules:
     # without them. Only a default: TF_ENABLE_ONEDNN_OPTS=0 opts out.
     _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
-from keras_wgangp import architectures, callbacks, data, evaluation, export, losses, penalties
+from keras_wgangp import architectures, callbacks, codes, data, evaluation, export, losses, penalties
 from keras_wgangp.gan import GAN
 from keras_wgangp.penalties import gradient_penalty
 from keras_wgangp.saving import load_model
 from keras_wgangp.wgangp import WGANGP
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "GAN",
     "WGANGP",
     "architectures",
     "callbacks",
+    "codes",
     "data",
     "evaluation",
     "export",

@@ -4,6 +4,15 @@ The critics here never use BatchNormalization: the gradient penalty is
 defined per example, and batch statistics would couple the examples
 (Gulrajani et al. 2017, section 4). `began_critic` is the autoencoder
 critic of BEGAN, whose score is a reconstruction error.
+
+Conditional networks (`num_classes=K`) take a second input, int class ids of
+shape `(batch,)`: generators are called as `g([z, y])` and critics as
+`c([x, y])`. Generators embed y and concatenate it with z. Critics condition
+by projection (Miyato & Koyama 2018) or by concatenating the one-hot label
+to the input (Mirza & Osindero 2014), and can add heads: ACGAN's class
+logits (`auxiliary_classifier=True`, Odena et al. 2017) and InfoGAN's code
+predictions (`q_outputs=N`, Chen et al. 2016). A critic with heads returns
+the list `[score, class_logits?, q?]` in that order.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ __all__ = [
 
 IMAGE_SIZES = (8, 16, 28, 32, 64)
 NORMALIZATIONS = ("none", "layer")
+CONDITIONINGS = ("projection", "concat", "none")
 
 
 def _check_image_shape(image_shape) -> tuple[int, int, int]:
@@ -58,60 +68,167 @@ def _normalization(kind: str, name: str):
     return layers.LayerNormalization(axis=[1, 2, 3], name=name) if kind == "layer" else None
 
 
-def mlp_generator(latent_dim: int = 2, output_dim: int = 2, units: int = 512, depth: int = 3) -> keras.Model:
+# ------------------------------------------------------------- conditioning
+def _check_num_classes(num_classes) -> int | None:
+    if num_classes is None:
+        return None
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
+        raise ValueError(f"num_classes must be an integer >= 2 or None, got {num_classes!r}.")
+    return num_classes
+
+
+def _label_input():
+    return keras.Input((), dtype="int32", name="label")
+
+
+def _embedding_dim(num_classes: int) -> int:
+    # A learned code as wide as a one-hot, capped for many classes.
+    return min(num_classes, 64)
+
+
+def _generator_inputs(latent_dim: int, num_classes):
+    """Returns (model inputs, the vector the network starts from)."""
+    z = keras.Input((latent_dim,), name="z")
+    if _check_num_classes(num_classes) is None:
+        return z, z
+    y = _label_input()
+    embedded = layers.Embedding(num_classes, _embedding_dim(num_classes), name="label_embedding")(y)
+    return [z, y], layers.Concatenate(name="z_and_label")([z, embedded])
+
+
+def _critic_options(num_classes, conditioning, auxiliary_classifier, q_outputs) -> str:
+    num_classes = _check_num_classes(num_classes)
+    if conditioning is None:
+        conditioning = "none" if auxiliary_classifier or num_classes is None else "projection"
+    if conditioning not in CONDITIONINGS:
+        raise ValueError(f"conditioning must be one of {CONDITIONINGS} or None, got {conditioning!r}.")
+    if num_classes is None and (conditioning != "none" or auxiliary_classifier):
+        raise ValueError(
+            f"conditioning={conditioning!r} / auxiliary_classifier={auxiliary_classifier} need "
+            "num_classes; pass num_classes=K for a class-conditional critic."
+        )
+    if q_outputs is not None and (
+        isinstance(q_outputs, bool) or not isinstance(q_outputs, int) or q_outputs < 1
+    ):
+        raise ValueError(f"q_outputs must be a positive integer or None, got {q_outputs!r}.")
+    return conditioning
+
+
+def _critic_outputs(features, y, num_classes, conditioning, auxiliary_classifier, q_outputs, q_units):
+    """The score (plus the projection term) and the optional heads, from the features φ(x)."""
+    score = layers.Dense(1, dtype="float32", name="score")(features)
+    if conditioning == "projection":
+        # f(x, y) = ψ(φ(x)) + embed(y)·φ(x)  (Miyato & Koyama 2018, eq. 3)
+        embedded = layers.Embedding(num_classes, features.shape[-1], name="projection_embedding")(y)
+        projection = layers.Dot(axes=1, dtype="float32", name="projection")([embedded, features])
+        score = layers.Add(dtype="float32", name="projected_score")([score, projection])
+    outputs = [score]
+    if auxiliary_classifier:
+        outputs.append(layers.Dense(num_classes, dtype="float32", name="class_logits")(features))
+    if q_outputs is not None:
+        h = layers.Dense(q_units, name="q_hidden")(features)
+        h = layers.LeakyReLU(0.2)(h)
+        outputs.append(layers.Dense(q_outputs, dtype="float32", name="q")(h))
+    return outputs[0] if len(outputs) == 1 else outputs
+
+
+def _critic_inputs(x_in, num_classes):
+    return x_in if num_classes is None else [x_in, _label_input()]
+
+
+def mlp_generator(
+    latent_dim: int = 2,
+    output_dim: int = 2,
+    units: int = 512,
+    depth: int = 3,
+    num_classes: int | None = None,
+) -> keras.Model:
     """The toy-experiment generator: `depth` ReLU layers of `units`, linear output.
 
     Args:
-        latent_dim: Size of the latent vector z.
+        latent_dim: Size of the latent vector z (with InfoGAN codes: the
+            noise size plus the codes' size).
         output_dim: Size of each generated example.
         units: Width of every hidden layer (512 in the paper).
         depth: Number of hidden layers (3 in the paper).
+        num_classes: If set, a conditional generator called as `g([z, y])`
+            with int labels y in [0, num_classes); y is embedded and
+            concatenated with z.
 
     Returns:
-        A functional `keras.Model` mapping `(batch, latent_dim)` to
-        `(batch, output_dim)`.
+        A functional `keras.Model` mapping `(batch, latent_dim)` (and labels)
+        to `(batch, output_dim)`.
 
     Examples:
 
     >>> g = mlp_generator(latent_dim=2, output_dim=2, units=32)
     >>> g.output_shape
     (None, 2)
+    >>> mlp_generator(latent_dim=2, units=32, num_classes=8).input_shape
+    [(None, 2), (None,)]
     """
-    z = keras.Input((latent_dim,), name="z")
-    x = z
+    inputs, x = _generator_inputs(latent_dim, num_classes)
     for i in range(depth):
         x = layers.Dense(units, activation="relu", name=f"dense_{i}")(x)
     x = layers.Dense(output_dim, dtype="float32", name="output")(x)
-    return keras.Model(z, x, name="mlp_generator")
+    return keras.Model(inputs, x, name="mlp_generator")
 
 
-def mlp_critic(input_dim: int = 2, units: int = 512, depth: int = 3) -> keras.Model:
+def mlp_critic(
+    input_dim: int = 2,
+    units: int = 512,
+    depth: int = 3,
+    num_classes: int | None = None,
+    conditioning: str | None = None,
+    auxiliary_classifier: bool = False,
+    q_outputs: int | None = None,
+) -> keras.Model:
     """The toy-experiment critic: `depth` ReLU layers of `units`, one linear score.
 
     Args:
         input_dim: Size of each example.
         units: Width of every hidden layer (512 in the paper).
         depth: Number of hidden layers (3 in the paper).
+        num_classes: If set, a conditional critic called as `c([x, y])`.
+        conditioning: How the label enters: `"projection"` (the default
+            with `num_classes`: f(x, y) = ψ(φ(x)) + embed(y)·φ(x), Miyato &
+            Koyama 2018), `"concat"` (the one-hot label appended to x, Mirza
+            & Osindero 2014) or `"none"` (the default for an ACGAN critic,
+            which still takes `[x, y]` but classifies instead).
+        auxiliary_classifier: Add ACGAN's head of `num_classes` class logits.
+        q_outputs: Add InfoGAN's Q head with this many outputs (see
+            `keras_wgangp.codes`).
 
     Returns:
-        A functional `keras.Model` mapping `(batch, input_dim)` to `(batch, 1)`.
+        A functional `keras.Model` mapping `(batch, input_dim)` (and labels)
+        to scores `(batch, 1)`, or to `[score, class_logits?, q?]` with heads.
 
     Examples:
 
     >>> d = mlp_critic(input_dim=2, units=32)
     >>> d.output_shape
     (None, 1)
+    >>> mlp_critic(units=32, num_classes=8, auxiliary_classifier=True).output_shape
+    [(None, 1), (None, 8)]
     """
+    conditioning = _critic_options(num_classes, conditioning, auxiliary_classifier, q_outputs)
     x_in = keras.Input((input_dim,), name="x")
+    inputs = _critic_inputs(x_in, num_classes)
     x = x_in
+    if conditioning == "concat":
+        one_hot = layers.CategoryEncoding(num_classes, output_mode="one_hot", name="label_one_hot")(inputs[1])
+        x = layers.Concatenate(name="x_and_label")([x, one_hot])
     for i in range(depth):
         x = layers.Dense(units, activation="relu", name=f"dense_{i}")(x)
-    # float32 score even under a mixed-precision policy.
-    x = layers.Dense(1, dtype="float32", name="score")(x)
-    return keras.Model(x_in, x, name="mlp_critic")
+    # float32 scores even under a mixed-precision policy.
+    label = inputs[1] if num_classes is not None else None
+    outputs = _critic_outputs(x, label, num_classes, conditioning, auxiliary_classifier, q_outputs, units)
+    return keras.Model(inputs, outputs, name="mlp_critic")
 
 
-def dcgan_generator(latent_dim: int, image_shape=(28, 28, 1), filters: int = 64) -> keras.Model:
+def dcgan_generator(
+    latent_dim: int, image_shape=(28, 28, 1), filters: int = 64, num_classes: int | None = None
+) -> keras.Model:
     """A DCGAN generator (Radford et al. 2016) ending in tanh, for square images.
 
     Dense projection to a 4×4 (7×7 for side 28) map with `filters·2^k`
@@ -124,19 +241,24 @@ def dcgan_generator(latent_dim: int, image_shape=(28, 28, 1), filters: int = 64)
         image_shape: `(side, side, channels)` with side in 8, 16, 28, 32, 64
             and 1 or 3 channels.
         filters: Channels of the last hidden layer (the width knob).
+        num_classes: If set, a conditional generator called as `g([z, y])`;
+            the embedded label is concatenated with z before the projection.
 
     Returns:
-        A functional `keras.Model` mapping `(batch, latent_dim)` to images in [-1, 1].
+        A functional `keras.Model` mapping `(batch, latent_dim)` (and labels)
+        to images in [-1, 1].
 
     Examples:
 
     >>> dcgan_generator(64, (32, 32, 3)).output_shape
     (None, 32, 32, 3)
+    >>> dcgan_generator(64, (16, 16, 1), filters=8, num_classes=10).input_shape
+    [(None, 64), (None,)]
     """
     side, _, channels = _check_image_shape(image_shape)
     start, ups = _start_size(side)
     width = filters * 2 ** max(ups - 1, 0)
-    z = keras.Input((latent_dim,), name="z")
+    inputs, z = _generator_inputs(latent_dim, num_classes)
     x = layers.Dense(start * start * width, use_bias=False, name="project")(z)
     x = layers.BatchNormalization(name="project_bn")(x)
     x = layers.ReLU()(x)
@@ -148,10 +270,18 @@ def dcgan_generator(latent_dim: int, image_shape=(28, 28, 1), filters: int = 64)
         x = layers.ReLU()(x)
     x = layers.Conv2D(channels, 3, padding="same", name="to_image")(x)
     x = layers.Activation("tanh", dtype="float32", name="tanh")(x)
-    return keras.Model(z, x, name="dcgan_generator")
+    return keras.Model(inputs, x, name="dcgan_generator")
 
 
-def dcgan_critic(image_shape=(28, 28, 1), filters: int = 64, normalization: str = "none") -> keras.Model:
+def dcgan_critic(
+    image_shape=(28, 28, 1),
+    filters: int = 64,
+    normalization: str = "none",
+    num_classes: int | None = None,
+    conditioning: str | None = None,
+    auxiliary_classifier: bool = False,
+    q_outputs: int | None = None,
+) -> keras.Model:
     """A DCGAN critic without BatchNorm: stride-2 convolutions and LeakyReLU(0.2).
 
     Channels double at each halving of the resolution down to 4×4 (7×7 for
@@ -162,28 +292,47 @@ def dcgan_critic(image_shape=(28, 28, 1), filters: int = 64, normalization: str 
         filters: Channels of the first convolution.
         normalization: `"none"` or `"layer"` (LayerNormalization per example).
             BatchNorm is deliberately not offered.
+        num_classes: If set, a conditional critic called as `c([x, y])`.
+        conditioning: `"projection"` (the default with `num_classes`:
+            ψ(φ(x)) + embed(y)·φ(x) on the flattened features, Miyato &
+            Koyama 2018), `"concat"` (the one-hot label as extra input
+            channels, as in Mirza & Osindero 2014 and keras.io's conditional
+            GAN) or `"none"` (the default for an ACGAN critic).
+        auxiliary_classifier: Add ACGAN's class-logit head (Odena et al. 2017).
+        q_outputs: Add InfoGAN's Q head with this many outputs.
 
     Returns:
-        A functional `keras.Model` mapping images to scores of shape `(batch, 1)`.
+        A functional `keras.Model` mapping images (and labels) to scores of
+        shape `(batch, 1)`, or to `[score, class_logits?, q?]` with heads.
 
     Examples:
 
     >>> dcgan_critic((16, 16, 1), normalization="layer").output_shape
     (None, 1)
+    >>> dcgan_critic((16, 16, 1), filters=8, num_classes=10, auxiliary_classifier=True).output_shape
+    [(None, 1), (None, 10)]
     """
     side, _, channels = _check_image_shape(image_shape)
     _normalization(normalization, "check")
+    conditioning = _critic_options(num_classes, conditioning, auxiliary_classifier, q_outputs)
     steps = max(2, int(math.ceil(math.log2(side / 4))))  # at least two, so every critic can normalize
     x_in = keras.Input((side, side, channels), name="image")
+    inputs = _critic_inputs(x_in, num_classes)
     x = x_in
+    if conditioning == "concat":
+        one_hot = layers.CategoryEncoding(num_classes, output_mode="one_hot", name="label_one_hot")(inputs[1])
+        planes = layers.Reshape((1, 1, num_classes))(one_hot)
+        planes = layers.UpSampling2D(size=(side, side), name="label_planes")(planes)
+        x = layers.Concatenate(name="image_and_label")([x, planes])
     for i in range(steps):
         x = layers.Conv2D(filters * 2**i, 4, strides=2, padding="same", name=f"down_{i}")(x)
         if i and normalization != "none":
             x = _normalization(normalization, f"down_{i}_norm")(x)
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)
-    x = layers.Dense(1, dtype="float32", name="score")(x)
-    return keras.Model(x_in, x, name="dcgan_critic")
+    label = inputs[1] if num_classes is not None else None
+    outputs = _critic_outputs(x, label, num_classes, conditioning, auxiliary_classifier, q_outputs, 128)
+    return keras.Model(inputs, outputs, name="dcgan_critic")
 
 
 def _residual_block(x, filters: int, resample: str | None, normalization: str, name: str):

@@ -15,16 +15,32 @@ __all__ = ["export_generator"]
 
 
 def export_generator(
-    generator, latent_dim: int, filepath: str, verbose: bool = True, overwrite: bool = False
+    generator,
+    latent_dim: int,
+    filepath: str,
+    verbose: bool = True,
+    overwrite: bool = False,
+    num_classes: int | None = None,
+    latent_codes=(),
 ) -> str:
     """Writes `generator` as a SavedModel with `serve` and `sample` endpoints.
 
+    `sample(num_samples, seed)` draws z ~ N(0, 1) from the stateless seed
+    (seed, 0) and random InfoGAN codes from (seed + 1, 0), the numbers
+    `GAN.generate(num_samples, seed=seed)` draws. A conditional generator's
+    endpoints also take labels: `serve(z, label)` with int32 labels
+    `(None,)`, and `sample(num_samples, seed, label)` with one int32 label
+    for every sample; its `num_classes` endpoint returns K.
+
     Args:
-        generator: A Keras model mapping `(batch, latent_dim)` to samples.
-        latent_dim: Size of the latent vectors.
+        generator: A Keras model mapping `(batch, latent_dim + code columns)`
+            (and labels, when conditional) to samples.
+        latent_dim: Size of the noise z.
         filepath: Output folder; must not exist or be empty unless `overwrite`.
         verbose: Print the endpoints written.
         overwrite: Replace an existing, non-empty folder.
+        num_classes: K for a conditional generator, else None.
+        latent_codes: The InfoGAN codes (`keras_wgangp.codes`) the generator takes after z.
 
     Returns:
         The folder written.
@@ -39,6 +55,8 @@ def export_generator(
     """
     from keras.export import ExportArchive
 
+    from keras_wgangp.codes import from_uniform
+
     filepath = os.fspath(filepath)
     if os.path.exists(filepath) and (not os.path.isdir(filepath) or os.listdir(filepath)):
         if not overwrite:
@@ -51,28 +69,53 @@ def export_generator(
         else:
             os.remove(filepath)
 
+    latent_codes = list(latent_codes or ())
+    input_dim = latent_dim + sum(code.size for code in latent_codes)
+    random_columns = sum(code.random_columns for code in latent_codes)
     archive = ExportArchive()
     archive.track(generator)
 
-    def serve(z):
-        return generator(z, training=False)
+    def latents(num_samples, seed):
+        # Keras's integer seed s is the stateless seed (s, 0): the draws of generate().
+        z = tf.random.stateless_normal(tf.stack([num_samples, latent_dim]), seed=tf.stack([seed, 0 * seed]))
+        if not latent_codes:
+            return z
+        uniform = tf.random.stateless_uniform(
+            tf.stack([num_samples, random_columns]), seed=tf.stack([seed + 1, 0 * seed])
+        )
+        return tf.concat([z, from_uniform(latent_codes, uniform)], axis=1)
 
-    def sample(num_samples, seed):
-        # Same draw as WGANGP.generate(num_samples, seed): Keras's integer
-        # seed s becomes the stateless seed (s, 0).
-        seed_pair = tf.stack([seed, tf.zeros_like(seed)])
-        z = tf.random.stateless_normal(tf.stack([num_samples, latent_dim]), seed=seed_pair)
-        return generator(z, training=False)
+    z_spec = tf.TensorSpec((None, input_dim), tf.float32, name="z")
+    if num_classes is None:
 
-    archive.add_endpoint(
-        "serve", serve, input_signature=[tf.TensorSpec((None, latent_dim), tf.float32, name="z")]
-    )
+        def serve(z):
+            return generator(z, training=False)
+
+        def sample(num_samples, seed):
+            return generator(latents(num_samples, seed), training=False)
+
+        serve_signature = [z_spec]
+        sample_signature = []
+    else:
+
+        def serve(z, label):
+            return generator([z, label], training=False)
+
+        def sample(num_samples, seed, label):
+            return generator([latents(num_samples, seed), tf.fill([num_samples], label)], training=False)
+
+        serve_signature = [z_spec, tf.TensorSpec((None,), tf.int32, name="label")]
+        sample_signature = [tf.TensorSpec((), tf.int32, name="label")]
+        archive.add_endpoint("num_classes", lambda: tf.constant(num_classes, tf.int32), input_signature=[])
+
+    archive.add_endpoint("serve", serve, input_signature=serve_signature)
     archive.add_endpoint(
         "sample",
         sample,
         input_signature=[
             tf.TensorSpec((), tf.int32, name="num_samples"),
             tf.TensorSpec((), tf.int64, name="seed"),
+            *sample_signature,
         ],
     )
     archive.write_out(filepath, verbose=verbose)

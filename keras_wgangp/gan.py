@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_wgangp import losses, penalties, pipeline
+from keras_wgangp import codes, losses, penalties, pipeline
 from keras_wgangp._random import OrderedSeedGenerator, draw
 from keras_wgangp.export import export_generator
 
@@ -28,17 +28,26 @@ def _dcgan_adam() -> keras.optimizers.Optimizer:
     return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5, beta_2=0.999)
 
 
-def _infer_latent_dim(generator) -> int:
+def _infer_latent_dim(generator, conditional: bool, code_size: int) -> int:
     try:
         shape = generator.input_shape
     except (AttributeError, ValueError):
         shape = None
+    if conditional and isinstance(shape, list) and len(shape) == 2:
+        shape = shape[0]  # [(batch, latent_dim), (batch,)]
     if isinstance(shape, (list, tuple)) and len(shape) == 2 and isinstance(shape[1], int):
-        return int(shape[1])
+        if shape[1] - code_size < 1:
+            raise ValueError(
+                f"The generator takes {shape[1]} latent inputs, but the latent codes alone need "
+                f"{code_size}; give it latent_dim + {code_size} inputs (z, then the codes)."
+            )
+        return int(shape[1]) - code_size
+    expected = (
+        "[(batch, latent_dim), (batch,)] inputs" if conditional else "a single (batch, latent_dim) input"
+    )
     raise ValueError(
-        "Could not infer `latent_dim` from the generator (it has no single "
-        f"(batch, latent_dim) input; input_shape={shape!r}). "
-        "Pass `latent_dim=` explicitly."
+        f"Could not infer `latent_dim` from the generator (it has no {expected}; "
+        f"input_shape={shape!r}). Pass `latent_dim=` explicitly."
     )
 
 
@@ -57,16 +66,16 @@ def _with_loss_scaling(optimizer, role: str):
     return optimizer
 
 
-def _clone_generator(generator, latent_dim: int):
+def _clone_generator(generator, example_inputs):
     """A structurally identical copy of `generator`, with the same weights."""
     if not generator.built:
-        generator(tf.zeros((1, latent_dim)))
+        generator(example_inputs)
     try:
         clone = keras.models.clone_model(generator)
     except Exception:  # subclassed models: rebuild from their config
         clone = generator.__class__.from_config(generator.get_config())
     if not clone.built:
-        clone(tf.zeros((1, latent_dim)))
+        clone(example_inputs)
     clone.set_weights(generator.get_weights())
     clone.trainable = False
     return clone
@@ -104,9 +113,52 @@ def _check_penalties(penalty) -> list:
     return [_fresh(penalties.get(item)) for item in items]
 
 
-def _metric_names(adversarial_loss, penalty_list) -> list[list[str]]:
+def _check_num_classes(num_classes):
+    if num_classes is None:
+        return None
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
+        raise ValueError(f"`num_classes` must be an integer >= 2 or None, got {num_classes!r}.")
+    return int(num_classes)
+
+
+def _check_codes(latent_codes) -> list:
+    if latent_codes is None:
+        return []
+    if not isinstance(latent_codes, (list, tuple)):
+        latent_codes = [latent_codes]
+    return [_fresh(codes.get(code)) for code in latent_codes]
+
+
+def _cross_entropy(labels, logits):
+    return keras.ops.mean(
+        keras.ops.sparse_categorical_crossentropy(labels, keras.ops.cast(logits, "float32"), from_logits=True)
+    )
+
+
+class _Scores:
+    """The critic's outputs for one batch, split into score, class logits and Q."""
+
+    def __init__(self, outputs, classifier: bool, info: bool):
+        outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        self.score = tf.reshape(outputs.pop(0), [-1])
+        self.logits = outputs.pop(0) if classifier else None
+        self.q = outputs.pop(0) if info else None
+
+
+class _ScoreFunction:
+    """x ↦ the critic's score at x, with the labels bound: what a penalty differentiates."""
+
+    def __init__(self, critic, labels, multi_output: bool):
+        self.critic, self.labels, self.multi_output = critic, labels, multi_output
+
+    def __call__(self, x, training=True):
+        out = self.critic(x if self.labels is None else [x, self.labels], training=training)
+        return out[0] if self.multi_output else out
+
+
+def _metric_names(adversarial_loss, penalty_list, extra=()) -> list[list[str]]:
     """Per penalty, its metric names, made unique across penalties and the loss."""
-    taken = {"loss", "critic_loss", "generator_loss", *adversarial_loss.metric_names}
+    taken = {"loss", "critic_loss", "generator_loss", *adversarial_loss.metric_names, *extra}
     result = []
     for penalty in penalty_list:
         names = []
@@ -152,7 +204,28 @@ class GAN(keras.Model):
     norm. `loss` repeats `critic_loss` because stock callbacks such as
     `keras.callbacks.TerminateOnNaN` read `loss`.
 
-    Calling the model, `gan(z)`, is the same as `gan.generator(z)`.
+    Conditional generation (`num_classes=K`): labels are int class ids in
+    [0, K) of shape `(batch,)`, given to `fit(x, y)` or in a dataset of
+    `(x, y)` batches. The generator is called as `generator([z, y])` and the
+    critic as `critic([x, y])`. Each critic update generates its fakes with
+    the labels of its real batch, so a penalty's interpolates pair examples
+    of one class, and the penalties pass those labels to the critic at
+    every point they differentiate. The generator update uses the labels
+    of the last real batch, so the class mix follows the data.
+
+    ACGAN (Odena et al. 2017): with `classifier_weight=w` the critic returns
+    `[score, class_logits]`; the critic loss gains
+    w·(CE(real logits, y) + CE(fake logits, y)) and the generator loss
+    w·CE(fake logits, y), and `classifier_loss` (the critic's two terms,
+    unweighted) and `classifier_accuracy` (on real examples) are logged.
+
+    InfoGAN (Chen et al. 2016): with `latent_codes` (see
+    `keras_wgangp.codes`) the generator's input is z concatenated with the
+    codes' columns (`latent_dim` is the size of z alone), the critic returns
+    its Q outputs last, and info_weight times the negative mutual
+    information bound is added to both losses and logged as `info_loss`.
+
+    Calling the model, `gan(inputs)`, is the same as `gan.generator(inputs)`.
 
     Args:
         generator: Any Keras model or layer mapping `(batch, latent_dim)`
@@ -183,6 +256,11 @@ class GAN(keras.Model):
         clip_value: If set, clip every critic weight to [−c, c] after each
             critic update: the weight clipping of the original WGAN (Arjovsky
             et al. 2017; c = 0.01 there, with no penalty and RMSProp(5e-5)).
+        num_classes: Number of classes K of a conditional GAN, or None.
+        classifier_weight: ACGAN's weight of the auxiliary classifier terms;
+            None for a critic without a classifier head. Needs `num_classes`.
+        latent_codes: InfoGAN codes: a list of `keras_wgangp.codes` objects.
+        info_weight: Weight of the mutual-information term (InfoGAN's λ).
         **kwargs: Passed to `keras.Model` (for example `name`).
 
     The default optimizers (`compile()` with none given) are one
@@ -215,6 +293,10 @@ class GAN(keras.Model):
         seed: int | None = None,
         ema_decay: float | None = None,
         clip_value: float | None = None,
+        num_classes: int | None = None,
+        classifier_weight: float | None = None,
+        latent_codes=None,
+        info_weight: float = 1.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -231,16 +313,34 @@ class GAN(keras.Model):
             raise ValueError(f"`clip_value` must be > 0 or None, got {clip_value!r}.")
         if ema_decay is not None and not 0.0 < ema_decay < 1.0:
             raise ValueError(f"`ema_decay` must be in (0, 1) or None, got {ema_decay!r}.")
+        self.num_classes = _check_num_classes(num_classes)
+        if classifier_weight is not None:
+            if self.num_classes is None:
+                raise ValueError(
+                    "`classifier_weight` (ACGAN) needs labels: pass num_classes=K too, with a critic "
+                    "returning [score, class_logits]."
+                )
+            classifier_weight = penalties._check_weight("classifier_weight", classifier_weight)
+        self.classifier_weight = classifier_weight
+        self.latent_codes = _check_codes(latent_codes)
+        self.info_weight = penalties._check_weight("info_weight", info_weight)
+        self.code_size = sum(code.size for code in self.latent_codes)
         self.generator = generator
         self.critic = critic
         self.adversarial_loss = _fresh(losses.get(loss))
         self.penalties = _check_penalties(penalty)
-        self.latent_dim = int(latent_dim) if latent_dim is not None else _infer_latent_dim(generator)
+        if latent_dim is None:
+            latent_dim = _infer_latent_dim(generator, self.num_classes is not None, self.code_size)
+        self.latent_dim = int(latent_dim)
         self.critic_steps = int(critic_steps)
         self.seed = seed
         self.clip_value = None if clip_value is None else float(clip_value)
         self.ema_decay = None if ema_decay is None else float(ema_decay)
-        self.generator_ema = _clone_generator(generator, self.latent_dim) if ema_decay else None
+        self.generator_ema = None
+        if ema_decay:
+            self.generator_ema = _clone_generator(
+                generator, self._generator_inputs(tf.zeros((1, self.input_dim)))
+            )
         self.seed_generator = OrderedSeedGenerator(seed, name="wgangp_seed")
         # State of the loss (BEGAN's k): tracked, so saved with the weights.
         self.loss_variables = self.adversarial_loss.build()
@@ -265,7 +365,13 @@ class GAN(keras.Model):
 
         self.critic_loss_tracker = keras.metrics.Mean(name="critic_loss")
         self.generator_loss_tracker = keras.metrics.Mean(name="generator_loss")
-        self._penalty_metric_names = _metric_names(self.adversarial_loss, self.penalties)
+        self.extra_trackers = {}
+        if self.classifier_weight is not None:
+            self.extra_trackers["classifier_loss"] = keras.metrics.Mean(name="classifier_loss")
+            self.extra_trackers["classifier_accuracy"] = keras.metrics.Mean(name="classifier_accuracy")
+        if self.latent_codes:
+            self.extra_trackers["info_loss"] = keras.metrics.Mean(name="info_loss")
+        self._penalty_metric_names = _metric_names(self.adversarial_loss, self.penalties, self.extra_trackers)
         self.penalty_trackers = [
             [keras.metrics.Mean(name=name) for name in names] for names in self._penalty_metric_names
         ]
@@ -289,7 +395,35 @@ class GAN(keras.Model):
             self.generator_loss_tracker,
             *penalty_metrics,
             *self.loss_metric_trackers,
+            *self.extra_trackers.values(),
         ]
+
+    @property
+    def input_dim(self) -> int:
+        """Width of the generator's latent input: `latent_dim` plus the codes' columns."""
+        return self.latent_dim + self.code_size
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the model is class-conditional (`num_classes` is set)."""
+        return self.num_classes is not None
+
+    def _generator_inputs(self, z, labels=None):
+        if self.num_classes is None:
+            return z
+        if labels is None:
+            labels = tf.zeros(tf.shape(z)[:1], tf.int32)
+        return [z, labels]
+
+    def _critic_inputs(self, x, labels):
+        return x if self.num_classes is None else [x, labels]
+
+    def _scores(self, outputs) -> _Scores:
+        return _Scores(outputs, self.classifier_weight is not None, bool(self.latent_codes))
+
+    @property
+    def _critic_outputs(self) -> int:
+        return 1 + (self.classifier_weight is not None) + bool(self.latent_codes)
 
     def _default_optimizer(self) -> keras.optimizers.Optimizer:
         return _dcgan_adam()
@@ -379,6 +513,10 @@ class GAN(keras.Model):
             "seed": self.seed,
             "ema_decay": self.ema_decay,
             "clip_value": self.clip_value,
+            "num_classes": self.num_classes,
+            "classifier_weight": self.classifier_weight,
+            "latent_codes": [keras.saving.serialize_keras_object(code) for code in self.latent_codes],
+            "info_weight": self.info_weight,
         }
 
     @classmethod
@@ -387,8 +525,9 @@ class GAN(keras.Model):
         for key in ("generator", "critic", "loss"):
             if isinstance(config.get(key), dict):
                 config[key] = keras.saving.deserialize_keras_object(config[key])
-        if isinstance(config.get("penalty"), list):
-            config["penalty"] = [keras.saving.deserialize_keras_object(p) for p in config["penalty"]]
+        for key in ("penalty", "latent_codes"):
+            if isinstance(config.get(key), list):
+                config[key] = [keras.saving.deserialize_keras_object(item) for item in config[key]]
         trainable = config.pop("trainable", True)
         model = cls(**config)
         model.trainable = trainable
@@ -423,9 +562,15 @@ class GAN(keras.Model):
 
         * `serve` (also `serving_default`): a float32 latent batch of shape
           `(None, latent_dim)` to samples; the batch dimension is dynamic.
+          A conditional model's `serve` takes `(z, label)`, label int32
+          `(None,)`; with InfoGAN codes z is the whole generator input,
+          `(None, latent_dim + code columns)`.
         * `sample`: `(num_samples: int32 scalar, seed: int64 scalar)` to
           `num_samples` samples, deterministic for a given seed, and equal to
-          `gan.generate(num_samples, seed=seed)`.
+          `gan.generate(num_samples, seed=seed)`. A conditional model's
+          `sample` also takes `label` (int32 scalar) and equals
+          `gan.generate(num_samples, labels=label, seed=seed)`; it then also
+          has a `num_classes` endpoint (no inputs) returning K.
 
         Args:
             filepath: Output folder. It must not exist or be empty, unless
@@ -452,17 +597,46 @@ class GAN(keras.Model):
         if format != "tf_saved_model":
             raise ValueError(f"export supports format='tf_saved_model' only, got {format!r}.")
         export_generator(
-            self.sampling_generator, self.latent_dim, filepath, verbose=verbose, overwrite=overwrite
+            self.sampling_generator,
+            self.latent_dim,
+            filepath,
+            verbose=verbose,
+            overwrite=overwrite,
+            num_classes=self.num_classes,
+            latent_codes=self.latent_codes,
         )
 
-    def generate(self, num_samples: int, seed: int | None = 0, batch_size: int = 1024) -> np.ndarray:
+    def generate(
+        self,
+        num_samples: int,
+        seed: int | None = 0,
+        batch_size: int = 1024,
+        *,
+        labels=None,
+        codes=None,
+        latents=None,
+    ) -> np.ndarray:
         """Draws `num_samples` examples from the generator (inference mode).
+
+        The noise is `keras.random.normal((num_samples, latent_dim), seed)`;
+        random InfoGAN codes come from one uniform draw with seed `seed + 1`
+        (`keras_wgangp.codes.from_uniform`). The exported `sample` endpoint
+        draws the same numbers.
 
         Args:
             num_samples: How many examples to draw.
             seed: Integer seed of the latents (same seed, same samples), or
                 `None` for fresh randomness.
             batch_size: Generator batch size, to bound memory.
+            labels: Conditional models only: an int class id for every
+                sample, an int array of length `num_samples`, or None for
+                the classes 0..K−1 in turn (`arange(num_samples) % K`).
+            codes: InfoGAN models only: a list with one entry per latent
+                code, None for random values, else a fixed value (an int
+                or int array for `Categorical`; a float, a `(dims,)` or a
+                `(num_samples, dims)` array for `Uniform`).
+            latents: Fixed noise `(num_samples, latent_dim)` instead of a
+                draw (for example one z repeated across classes).
 
         Returns:
             A float32 NumPy array of shape `(num_samples, *data_shape)`.
@@ -474,18 +648,69 @@ class GAN(keras.Model):
         ...                 kw.architectures.mlp_critic(units=16))
         >>> bool((gan.generate(3, seed=1) == gan.generate(3, seed=1)).all())
         True
+        >>> cgan = kw.GAN(kw.architectures.mlp_generator(units=16, num_classes=8),
+        ...               kw.architectures.mlp_critic(units=16, num_classes=8), num_classes=8)
+        >>> cgan.generate(4, labels=7, seed=0).shape
+        (4, 2)
         """
         if num_samples < 0:
             raise ValueError(f"num_samples must be >= 0, got {num_samples}.")
-        z = keras.random.normal((int(num_samples), self.latent_dim), seed=seed)
-        chunks = [
-            keras.ops.convert_to_numpy(self.sampling_generator(z[i : i + batch_size], training=False))
-            for i in range(0, int(num_samples), batch_size)
-        ]
+        n = int(num_samples)
+        if latents is None:
+            z = keras.ops.convert_to_numpy(keras.random.normal((n, self.latent_dim), seed=seed))
+        else:
+            z = np.asarray(latents, "float32")
+            if z.shape != (n, self.latent_dim):
+                raise ValueError(f"`latents` must have shape ({n}, {self.latent_dim}), got {z.shape}.")
+        if self.latent_codes:
+            z = np.concatenate([z, self._code_columns(n, seed, codes)], axis=1)
+        elif codes is not None:
+            raise ValueError("`codes` needs a model with latent_codes (InfoGAN); this model has none.")
+        y = self._generation_labels(n, labels)
+        chunks = []
+        for i in range(0, n, batch_size):
+            inputs = z[i : i + batch_size] if y is None else [z[i : i + batch_size], y[i : i + batch_size]]
+            chunks.append(keras.ops.convert_to_numpy(self.sampling_generator(inputs, training=False)))
         if not chunks:
-            out_shape = self.sampling_generator.compute_output_shape((0, self.latent_dim))
+            shape = (0, self.input_dim) if y is None else [(0, self.input_dim), (0,)]
+            out_shape = self.sampling_generator.compute_output_shape(shape)
             return np.zeros((0,) + tuple(out_shape[1:]), "float32")
         return np.concatenate(chunks).astype("float32")
+
+    def _generation_labels(self, n: int, labels):
+        if self.num_classes is None:
+            if labels is not None:
+                raise ValueError("`labels` needs a conditional model (num_classes); this model has none.")
+            return None
+        if labels is None:
+            return (np.arange(n) % self.num_classes).astype("int32")
+        labels = np.asarray(labels)
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise TypeError(f"`labels` must be int class ids, got dtype {labels.dtype}.")
+        if labels.ndim == 0:
+            labels = np.full((n,), labels)
+        if labels.shape != (n,):
+            raise ValueError(
+                f"`labels` must be an int or an int array of length {n}, got shape {labels.shape}."
+            )
+        pipeline._check_label_range(labels, self.num_classes)
+        return labels.astype("int32")
+
+    def _code_columns(self, n: int, seed, fixed) -> np.ndarray:
+        fixed = [None] * len(self.latent_codes) if fixed is None else list(fixed)
+        if len(fixed) != len(self.latent_codes):
+            raise ValueError(
+                f"`codes` needs one entry per latent code ({len(self.latent_codes)}), got {len(fixed)}."
+            )
+        columns = sum(code.random_columns for code in self.latent_codes)
+        uniform = keras.random.uniform((n, columns), seed=None if seed is None else seed + 1)
+        drawn = keras.ops.convert_to_numpy(codes.from_uniform(self.latent_codes, uniform))
+        parts, start = [], 0
+        for code, value in zip(self.latent_codes, fixed, strict=True):
+            part = drawn[:, start : start + code.size]
+            parts.append(part if value is None else code.fixed_columns(value, n))
+            start += code.size
+        return np.concatenate(parts, axis=1).astype("float32")
 
     @property
     def sampling_generator(self):
@@ -511,7 +736,8 @@ class GAN(keras.Model):
         Args:
             x: A float NumPy array / tensor of real examples, or a
                 `tf.data.Dataset` yielding batches `x`, `(x,)` or `(x, y)`.
-            y: Ignored (labels are not used by an unconditional GAN).
+            y: Labels of array data: int class ids in [0, num_classes),
+                required by a conditional model and ignored otherwise.
             batch_size: Real examples per critic update. Defaults to 64 for
                 arrays and to the dataset's own batch size for datasets.
             epochs: Passes over the data.
@@ -538,9 +764,11 @@ class GAN(keras.Model):
         # The epoch number seeds the array shuffle, so a run resumed at
         # epoch k (BackupAndRestore) sees the same order as an uninterrupted one.
         epoch_variable = tf.Variable(initial_epoch, dtype=tf.int64, trainable=False)
-        dataset, sample = pipeline.make_dataset(x, batch_size, self.critic_steps, shuffle and epoch_variable)
+        dataset, (sample, sample_labels) = pipeline.make_dataset(
+            x, batch_size, self.critic_steps, shuffle and epoch_variable, y=y, num_classes=self.num_classes
+        )
         callbacks = list(callbacks or []) + [pipeline.EpochTracker(epoch_variable)]
-        self._check_compatible(sample)
+        self._check_compatible(sample, sample_labels)
         self._build_optimizers()
         with warnings.catch_warnings():
             if steps_per_epoch is None:
@@ -559,14 +787,15 @@ class GAN(keras.Model):
             )
 
     def train_step(self, data):
-        real_all = pipeline.unpack_x(data)
+        real_all, labels_all = pipeline.unpack_xy(data, self.conditional)
         # Every op of the step, optimizer counters and random draws included,
         # waits for the data: when Keras calls the step once more on an
         # exhausted dataset of unknown length, nothing may advance.
-        with tf.control_dependencies([real_all]):
-            return self._train_step(real_all)
+        waits = [real_all] if labels_all is None else [real_all, labels_all]
+        with tf.control_dependencies(waits):
+            return self._train_step(real_all, labels_all)
 
-    def _train_step(self, real_all):
+    def _train_step(self, real_all, labels_all=None):
         k = self.critic_steps
         static_n = real_all.shape[0]
         if static_n is not None and static_n % k == 0:
@@ -581,13 +810,19 @@ class GAN(keras.Model):
         # Gradients are summed over replicas; dividing each replica's mean
         # loss by the replica count makes the sum the global-batch mean.
         replicas = self.distribute_strategy.num_replicas_in_sync
+        labels = None
         for i in range(k):
             if n is None:
                 real = real_all[i * rows : (i + 1) * rows]
+                if labels_all is not None:
+                    labels = labels_all[i * rows : (i + 1) * rows]
             else:
-                real = tf.gather(real_all, (tf.range(m) + i * m) % n)
-            self._critic_update(real, rows, replicas)
-        g_loss = self._generator_update(real, rows, replicas)
+                index = (tf.range(m) + i * m) % n
+                real = tf.gather(real_all, index)
+                if labels_all is not None:
+                    labels = tf.gather(labels_all, index)
+            self._critic_update(real, labels, rows, replicas)
+        g_loss = self._generator_update(real, labels, rows, replicas)
         if self.generator_ema is not None:
             self._update_ema()
         self.generator_loss_tracker.update_state(g_loss)
@@ -599,17 +834,43 @@ class GAN(keras.Model):
             logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
         return logs
 
-    def _critic_update(self, real, rows, replicas):
-        critic_vars = self.critic.trainable_variables
+    def _draw_latents(self, rows):
+        """z for one batch, and the InfoGAN code columns (None without codes)."""
         z = draw(keras.random.normal, rows, (self.latent_dim,), seed=self.seed_generator)
+        if not self.latent_codes:
+            return z, None
+        columns = sum(code.random_columns for code in self.latent_codes)
+        uniform = draw(keras.random.uniform, rows, (columns,), seed=self.seed_generator)
+        code_columns = codes.from_uniform(self.latent_codes, uniform)
+        return tf.concat([z, tf.cast(code_columns, z.dtype)], axis=1), code_columns
+
+    def _critic_update(self, real, labels, rows, replicas):
+        critic_vars = self.critic.trainable_variables
+        z, code_columns = self._draw_latents(rows)
         # Generated outside the tape: no generator gradients are needed here.
-        fake = tf.cast(self.generator(z, training=True), real.dtype)
+        fake = tf.cast(self.generator(self._generator_inputs(z, labels), training=True), real.dtype)
+        extra_logs = {}
         with tf.GradientTape() as tape:
-            real_scores, fake_scores = self._score(real, fake)
+            real_out, fake_out = self._score(real, fake, labels)
+            real_scores, fake_scores = real_out.score, fake_out.score
             d_loss = self.adversarial_loss.critic_loss(real_scores, fake_scores)
+            if self.classifier_weight is not None:
+                classifier_loss = _cross_entropy(labels, real_out.logits) + _cross_entropy(
+                    labels, fake_out.logits
+                )
+                d_loss = d_loss + self.classifier_weight * classifier_loss
+                predicted = tf.cast(tf.argmax(real_out.logits, axis=-1), labels.dtype)
+                extra_logs["classifier_loss"] = classifier_loss
+                extra_logs["classifier_accuracy"] = tf.reduce_mean(
+                    tf.cast(tf.equal(predicted, labels), tf.float32)
+                )
+            if self.latent_codes:
+                info = codes.mutual_information_penalty(self.latent_codes, fake_out.q, code_columns)
+                d_loss = d_loss + self.info_weight * info
+            score_fn = self._score_function(labels)
             penalty_results = []
             for penalty in self.penalties:
-                term, values, ran = self._penalty(penalty, real, fake)
+                term, values, ran = self._penalty(penalty, score_fn, real, fake)
                 d_loss = d_loss + term
                 penalty_results.append((values, ran))
             scaled = self.critic_optimizer.scale_loss(d_loss / replicas)
@@ -625,18 +886,27 @@ class GAN(keras.Model):
         with tf.control_dependencies([d_loss]):  # BEGAN reads k in d_loss, then writes it
             loss_logs = self.adversarial_loss.after_critic_update(real_scores, fake_scores)
         self.critic_loss_tracker.update_state(d_loss)
+        for name, value in extra_logs.items():
+            self.extra_trackers[name].update_state(value)
         for (values, ran), trackers in zip(penalty_results, self.penalty_trackers, strict=True):
             for value, tracker in zip(values, trackers, strict=True):
                 tracker.update_state(value, sample_weight=ran)
         for name, tracker in zip(self.adversarial_loss.metric_names, self.loss_metric_trackers, strict=True):
             tracker.update_state(loss_logs[name])
 
-    def _penalty(self, penalty, real, fake):
+    def _score_function(self, labels):
+        """What the penalties differentiate: the critic itself when it takes x
+        alone and returns only a score, else x ↦ score with `labels` bound."""
+        if self.num_classes is None and self._critic_outputs == 1:
+            return self.critic
+        return _ScoreFunction(self.critic, labels, self._critic_outputs > 1)
+
+    def _penalty(self, penalty, critic, real, fake):
         """Returns (term, metric values, ran) of one penalty; `ran` (1.0 or 0.0)
         weights its metrics, so they average the updates where it ran."""
 
         def compute():
-            term, values = penalty.compute(self.critic, real, fake, seed=self.seed_generator)
+            term, values = penalty.compute(critic, real, fake, seed=self.seed_generator)
             return term, [tf.cast(values[name], tf.float32) for name in penalty.metric_names]
 
         if penalty.every == 1:
@@ -651,18 +921,28 @@ class GAN(keras.Model):
         term, values = tf.cond(run, compute, skip)
         return penalty.every * term, values, tf.cast(run, tf.float32)
 
-    def _generator_update(self, real, rows, replicas):
+    def _generator_update(self, real, labels, rows, replicas):
         generator_vars = self.generator.trainable_variables
-        z = draw(keras.random.normal, rows, (self.latent_dim,), seed=self.seed_generator)
+        z, code_columns = self._draw_latents(rows)
         with tf.GradientTape() as tape:
-            fake_scores = tf.reshape(self.critic(self.generator(z, training=True), training=True), [-1])
+            fake = self.generator(self._generator_inputs(z, labels), training=True)
+            fake_out = self._scores(self.critic(self._critic_inputs(fake, labels), training=True))
             real_scores = None
             if self.adversarial_loss.generator_needs_real_scores:
-                real_scores = tf.reshape(self.critic(real, training=True), [-1])
-            g_loss = self.adversarial_loss.generator_loss(fake_scores, real_scores)
+                real_scores = self._scores(
+                    self.critic(self._critic_inputs(real, labels), training=True)
+                ).score
+            g_loss = self.adversarial_loss.generator_loss(fake_out.score, real_scores)
+            if self.classifier_weight is not None:
+                g_loss = g_loss + self.classifier_weight * _cross_entropy(labels, fake_out.logits)
+            if self.latent_codes:
+                info = codes.mutual_information_penalty(self.latent_codes, fake_out.q, code_columns)
+                g_loss = g_loss + self.info_weight * info
             scaled = self.generator_optimizer.scale_loss(g_loss / replicas)
         grads = tape.gradient(scaled, generator_vars)
         _apply_after(self.generator_optimizer, grads, generator_vars, [g_loss])
+        if self.latent_codes:
+            self.extra_trackers["info_loss"].update_state(info)
         return g_loss
 
     def _update_ema(self):
@@ -676,13 +956,18 @@ class GAN(keras.Model):
             else:
                 average.assign(weight)
 
-    def _score(self, real, fake):
+    def _score(self, real, fake, labels=None):
+        """The critic's outputs on the real and the fake batch, as two `_Scores`."""
         if self._critic_uses_batch_stats:
-            real_scores = self.critic(real, training=True)
-            fake_scores = self.critic(fake, training=True)
-            return tf.reshape(real_scores, [-1]), tf.reshape(fake_scores, [-1])
-        scores = tf.reshape(self.critic(tf.concat([real, fake], 0), training=True), [-1])
-        return tf.split(scores, 2)
+            real_out = self.critic(self._critic_inputs(real, labels), training=True)
+            fake_out = self.critic(self._critic_inputs(fake, labels), training=True)
+            return self._scores(real_out), self._scores(fake_out)
+        both = tf.concat([real, fake], 0)
+        both_labels = None if labels is None else tf.concat([labels, labels], 0)
+        outputs = self.critic(self._critic_inputs(both, both_labels), training=True)
+        outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        halves = [tf.split(output, 2) for output in outputs]
+        return self._scores([h[0] for h in halves]), self._scores([h[1] for h in halves])
 
     # ---------------------------------------------------------- validation
     def _build_optimizers(self):
@@ -693,16 +978,33 @@ class GAN(keras.Model):
             if optimizer is not None and not optimizer.built and net.built:
                 optimizer.build(net.trainable_variables)
 
-    def _check_compatible(self, sample):
+    def _check_compatible(self, sample, labels=None):
         """Runs both networks on a tiny batch, in inference mode, before training."""
-        z = tf.zeros((len(sample), self.latent_dim))
+        n = len(sample)
+        sample = tf.convert_to_tensor(sample)
+        z = tf.zeros((n, self.input_dim))
+        conditional = self.num_classes is not None
+        if conditional:
+            labels = tf.constant(labels, tf.int32)
+        takes = "[z, labels]" if conditional else "z"
         try:
-            generated = self.generator(z, training=False)
+            generated = self.generator(self._generator_inputs(z, labels), training=False)
         except Exception as error:
+            hint = (
+                f" A conditional GAN (num_classes={self.num_classes}) calls generator([z, labels]) "
+                "with int labels of shape (batch,); build it with num_classes (e.g. "
+                "mlp_generator(..., num_classes=K))."
+                if conditional
+                else " If the generator takes labels, pass num_classes=K to the GAN."
+            )
             raise ValueError(
-                f"The generator failed on a latent batch of shape {tuple(z.shape)} "
-                f"(latent_dim={self.latent_dim}): {error}"
+                f"The generator failed on {takes} with z of shape {tuple(z.shape)} "
+                f"(latent_dim={self.latent_dim}, code columns={self.code_size}): {error}.{hint}"
             ) from error
+        if isinstance(generated, (list, tuple)):
+            raise ValueError(
+                f"The generator must return one tensor of examples, got {len(generated)} outputs."
+            )
         if tuple(generated.shape[1:]) != tuple(sample.shape[1:]):
             raise ValueError(
                 f"The generator outputs examples of shape {tuple(generated.shape[1:])} but the "
@@ -710,14 +1012,48 @@ class GAN(keras.Model):
                 "(or reshape the data) so the two match."
             )
         try:
-            scores = self.critic(sample, training=False)
+            outputs = self.critic(self._critic_inputs(sample, labels), training=False)
         except Exception as error:
-            raise ValueError(f"The critic failed on a data batch of shape {sample.shape}: {error}") from error
-        shape = tuple(scores.shape)
-        if shape not in ((len(sample),), (len(sample), 1)):
+            hint = (
+                " A conditional GAN calls critic([x, labels]); build it with num_classes=K."
+                if conditional
+                else " If the critic takes labels, pass num_classes=K to the GAN."
+            )
+            raise ValueError(
+                f"The critic failed on {'[x, labels]' if conditional else 'x'} with x of shape "
+                f"{sample.shape}: {error}.{hint}"
+            ) from error
+        self._check_critic_outputs(outputs, n)
+        self.built = True
+
+    def _check_critic_outputs(self, outputs, n: int) -> None:
+        outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        expected = ["score"]
+        if self.classifier_weight is not None:
+            expected.append(f"class_logits ({self.num_classes})")
+        if self.latent_codes:
+            expected.append(f"q ({self.code_size})")
+        if len(outputs) != len(expected):
+            raise ValueError(
+                f"The critic returns {len(outputs)} output(s), but this GAN expects "
+                f"{len(expected)}: [{', '.join(expected)}]. An ACGAN critic (classifier_weight) adds "
+                "class logits and InfoGAN codes add a Q head: build the critic with "
+                "auxiliary_classifier=True / q_outputs=N, or change the GAN's options."
+            )
+        shape = tuple(outputs[0].shape)
+        if shape not in ((n,), (n, 1)):
             raise ValueError(
                 f"The critic must output one score per example, shape (batch, 1) or (batch,), "
-                f"but for a batch of {len(sample)} it returned shape {shape}. End the critic "
+                f"but for a batch of {n} it returned shape {shape}. End the critic "
                 "with Flatten() and Dense(1)."
             )
-        self.built = True
+        widths = []
+        if self.classifier_weight is not None:
+            widths.append(("class_logits", self.num_classes))
+        if self.latent_codes:
+            widths.append(("q", self.code_size))
+        for output, (name, width) in zip(outputs[1:], widths, strict=True):
+            if tuple(output.shape) != (n, width):
+                raise ValueError(
+                    f"The critic's {name} output must have shape (batch, {width}), got {tuple(output.shape)}."
+                )

@@ -1,5 +1,6 @@
-"""The input pipeline of `GAN.fit`: checks on the data, the seeded shuffle,
-and grouping `critic_steps` batches into one element per generator step.
+"""The input pipeline of `GAN.fit`: checks on the data and labels, the
+seeded shuffle, and grouping `critic_steps` batches into one element per
+generator step.
 
 `train_step` splits each element into `critic_steps` slices, one real batch
 per critic update (Algorithm 1 of Gulrajani et al. 2017). TensorFlow-only
@@ -12,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["DEFAULT_BATCH_SIZE", "EpochTracker", "make_dataset", "unpack_x"]
+__all__ = ["DEFAULT_BATCH_SIZE", "EpochTracker", "make_dataset", "unpack_x", "unpack_xy"]
 
 DEFAULT_BATCH_SIZE = 64
 
@@ -24,10 +25,26 @@ def unpack_x(data):
     return data
 
 
-def make_dataset(x, batch_size: int | None, critic_steps: int, shuffle) -> tuple[tf.data.Dataset, np.ndarray]:
+def unpack_xy(data, conditional: bool):
+    """Returns `(x, labels)` of a pipeline element; labels is None when not conditional."""
+    if conditional:
+        return data[0], data[1]
+    return unpack_x(data), None
+
+
+def make_dataset(
+    x,
+    batch_size: int | None,
+    critic_steps: int,
+    shuffle,
+    y=None,
+    num_classes: int | None = None,
+) -> tuple[tf.data.Dataset, tuple]:
     """Returns (dataset of `critic_steps`-batch groups, a small sample batch).
 
-    Every check runs here, before any weight changes.
+    Every check runs here, before any weight changes. With `num_classes`
+    the elements are `(x, labels)` pairs, labels int32 of shape `(n,)`;
+    without it, labels are dropped.
 
     Args:
         x: A float NumPy array or tensor, `(x, y)` arrays, or a
@@ -37,9 +54,12 @@ def make_dataset(x, batch_size: int | None, critic_steps: int, shuffle) -> tuple
         critic_steps: Batches per group.
         shuffle: False, or a `tf.Variable` holding the epoch, which seeds the
             shuffle of arrays (datasets are used as given).
+        y: Labels for array data (class ids in [0, num_classes)).
+        num_classes: The number of classes of a conditional GAN, or None.
 
     Returns:
-        The dataset and two examples (for checking the networks).
+        The dataset and `(two examples, their labels or None)`, for checking
+        the networks.
 
     Examples:
 
@@ -53,8 +73,12 @@ def make_dataset(x, batch_size: int | None, critic_steps: int, shuffle) -> tuple
     if x is None:
         raise ValueError("fit needs real data: pass a float array or a tf.data.Dataset as `x`.")
     if isinstance(x, tf.data.Dataset):
-        return _group_dataset(x, batch_size, critic_steps)
+        if y is not None:
+            raise ValueError("Pass labels inside the dataset, as (x, y) batches, not as `y`.")
+        return _group_dataset(x, batch_size, critic_steps, num_classes)
     if isinstance(x, (tuple, list)) and len(x) and not np.isscalar(x[0]) and hasattr(x[0], "shape"):
+        if len(x) > 1 and y is None:
+            y = x[1]
         x = x[0]
     if isinstance(x, tf.Tensor):
         x = x.numpy()
@@ -71,11 +95,57 @@ def make_dataset(x, batch_size: int | None, critic_steps: int, shuffle) -> tuple
             f"The training data contains NaN or inf values in {bad} example(s); clean or drop them."
         )
     x = x.astype(keras.backend.floatx(), copy=False)
+    labels = None
+    if num_classes is not None:
+        labels = _check_labels(y, num_classes, len(x))
     group = (batch_size or DEFAULT_BATCH_SIZE) * critic_steps
-    return _array_dataset(x, group, shuffle or None), x[:2]
+    return _array_dataset(x, labels, group, shuffle or None), (x[:2], None if labels is None else labels[:2])
 
 
-def _group_dataset(dataset, batch_size, critic_steps):
+def _missing_labels(num_classes) -> ValueError:
+    return ValueError(
+        f"This GAN is conditional (num_classes={num_classes}) and needs labels: call "
+        "fit(x, y) with int class ids y, or pass a tf.data.Dataset of (x, y) batches."
+    )
+
+
+def _check_label_dtype(dtype) -> None:
+    dtype = np.dtype(dtype)
+    if not np.issubdtype(dtype, np.integer):
+        raise TypeError(
+            f"Labels must be integer class ids, got dtype {dtype.name}. Convert them, e.g. "
+            "y.astype('int32') (one-hot labels: y.argmax(axis=1))."
+        )
+
+
+def _check_labels(y, num_classes: int, num_examples: int) -> np.ndarray:
+    """Labels as int32 `(n,)`, after checking type, length and range."""
+    if y is None:
+        raise _missing_labels(num_classes)
+    if isinstance(y, tf.Tensor):
+        y = y.numpy()
+    y = np.asarray(y)
+    _check_label_dtype(y.dtype)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"Labels must have shape (num_examples,), got {y.shape}.")
+    if len(y) != num_examples:
+        raise ValueError(f"Got {num_examples} examples but {len(y)} labels; pass one label per example.")
+    _check_label_range(y, num_classes)
+    return y.astype("int32")
+
+
+def _check_label_range(y: np.ndarray, num_classes: int) -> None:
+    bad = (y < 0) | (y >= num_classes)
+    if bad.any():
+        raise ValueError(
+            f"{int(bad.sum())} label(s) lie outside [0, {num_classes}) (e.g. {int(y[bad][0])}); "
+            f"labels must be class ids 0..{num_classes - 1} for num_classes={num_classes}."
+        )
+
+
+def _group_dataset(dataset, batch_size, critic_steps, num_classes=None):
     spec = unpack_x(dataset.element_spec)
     if not isinstance(spec, tf.TensorSpec):
         raise TypeError(
@@ -94,12 +164,39 @@ def _group_dataset(dataset, batch_size, critic_steps):
     if not np.isfinite(first).all():
         raise ValueError("The first batch of the training dataset contains NaN or inf values.")
     batch_size = batch_size or first.shape[0]
-    dataset = dataset.map(lambda *d: unpack_x(d) if len(d) > 1 else d[0])
-    if spec.dtype != keras.backend.floatx():
-        dataset = dataset.map(lambda t: tf.cast(t, keras.backend.floatx()))
+    floatx = keras.backend.floatx()
+    sample_labels = None
+    if num_classes is None:
+        dataset = dataset.map(lambda *d: tf.cast(unpack_x(d) if len(d) > 1 else d[0], floatx))
+    else:
+        label_spec = dataset.element_spec[1] if isinstance(dataset.element_spec, tuple) else None
+        if label_spec is None or len(dataset.element_spec) < 2:
+            raise _missing_labels(num_classes)
+        _check_label_dtype(label_spec.dtype.as_numpy_dtype)
+        first_labels = np.asarray(next(iter(dataset.take(1)))[1]).reshape(-1)
+        if len(first_labels) != len(first):
+            raise ValueError(
+                f"The dataset's first batch has {len(first)} examples but {len(first_labels)} labels; "
+                "yield one int label per example."
+            )
+        _check_label_range(first_labels, num_classes)
+        sample_labels = first_labels[:2].astype("int32")
+
+        def cast(x, y, *rest):
+            y = tf.reshape(tf.cast(y, tf.int32), [-1])
+            # Later batches are checked as they are read, so a bad label stops
+            # training before the step that would use it.
+            check = tf.debugging.assert_less(
+                y, num_classes, message=f"a label is >= num_classes={num_classes}"
+            )
+            check_low = tf.debugging.assert_non_negative(y, message="a label is negative")
+            with tf.control_dependencies([check, check_low]):
+                return tf.cast(x, floatx), tf.identity(y)
+
+        dataset = dataset.map(cast)
     # rebatch regroups without touching single examples; the last group may be partial.
     dataset = dataset.rebatch(batch_size * critic_steps).prefetch(tf.data.AUTOTUNE)
-    return dataset, first[:2].astype(keras.backend.floatx())
+    return dataset, (first[:2].astype(floatx), sample_labels)
 
 
 class EpochTracker(keras.callbacks.Callback):
@@ -119,7 +216,7 @@ class EpochTracker(keras.callbacks.Callback):
         self.variable.assign(epoch)
 
 
-def _array_dataset(x: np.ndarray, group: int, epoch_variable) -> tf.data.Dataset:
+def _array_dataset(x: np.ndarray, labels, group: int, epoch_variable) -> tf.data.Dataset:
     """Groups of `group` examples; shuffled by a permutation seeded with the epoch."""
     n = len(x)
     num_groups = -(-n // group)
@@ -136,8 +233,14 @@ def _array_dataset(x: np.ndarray, group: int, epoch_variable) -> tf.data.Dataset
     indices = order.unbatch().batch(group).apply(tf.data.experimental.assert_cardinality(num_groups))
     # from_tensors(x) keeps the array as one dataset component, as Keras's own
     # array adapter does, instead of baking it into the graph as a constant.
-    data = tf.data.Dataset.from_tensors(x).repeat()
-    dataset = tf.data.Dataset.zip((indices, data)).map(lambda i, d: tf.gather(d, i))
+    if labels is None:
+        data = tf.data.Dataset.from_tensors(x).repeat()
+        dataset = tf.data.Dataset.zip((indices, data)).map(lambda i, d: tf.gather(d, i))
+    else:
+        data = tf.data.Dataset.from_tensors((x, labels)).repeat()
+        dataset = tf.data.Dataset.zip((indices, data)).map(
+            lambda i, d: (tf.gather(d[0], i), tf.gather(d[1], i))
+        )
     # One gather per step needs no autotuner or thread pool of its own; on a
     # 2-core machine those extra threads competed with the training step.
     options = tf.data.Options()

@@ -92,8 +92,8 @@ def load_model(filepath: str, compile: bool = True):
     return model
 
 
-def load_sampler(filepath: str) -> Callable[[int, int], np.ndarray]:
-    """Returns `sample(num_samples, seed) -> np.ndarray` for a `.keras` file or a SavedModel.
+def load_sampler(filepath: str) -> Callable[..., np.ndarray]:
+    """Returns `sample(num_samples, seed, label=None) -> np.ndarray` for a `.keras` file or a SavedModel.
 
     Args:
         filepath: A `.keras` file from `GAN.save` or a folder from
@@ -101,7 +101,10 @@ def load_sampler(filepath: str) -> Callable[[int, int], np.ndarray]:
 
     Returns:
         A function drawing deterministic samples for a given seed; both kinds
-        of file give the same samples for the same seed.
+        of file give the same samples for the same seed. `label` is one class
+        id for every sample and is required by conditional models (a
+        `.keras` model also accepts None: the classes in turn). The function
+        has a `num_classes` attribute (None when not conditional).
 
     Examples:
 
@@ -120,11 +123,35 @@ def load_sampler(filepath: str) -> Callable[[int, int], np.ndarray]:
             raise ValueError(
                 f"The SavedModel at {filepath!r} has no 'sample' endpoint; export it with GAN.export."
             )
+        num_classes = int(served.num_classes()) if hasattr(served, "num_classes") else None
 
-        def sample(num_samples: int, seed: int) -> np.ndarray:
-            out = served.sample(tf.constant(num_samples, tf.int32), tf.constant(seed, tf.int64))
-            return np.asarray(out)
+        def sample(num_samples: int, seed: int, label: int | None = None) -> np.ndarray:
+            args = [tf.constant(num_samples, tf.int32), tf.constant(seed, tf.int64)]
+            if num_classes is not None:
+                if label is None:
+                    raise ValueError(
+                        f"This SavedModel is conditional ({num_classes} classes); give a label "
+                        f"in [0, {num_classes}) (CLI: --label)."
+                    )
+                _check_label(label, num_classes)
+                args.append(tf.constant(label, tf.int32))
+            elif label is not None:
+                raise ValueError("This model is not conditional; drop the label (--label).")
+            return np.asarray(served.sample(*args))
 
+        sample.num_classes = num_classes
         return sample
     gan = load_model(filepath, compile=False)
-    return lambda num_samples, seed: gan.generate(num_samples, seed=seed)
+
+    def sample_keras(num_samples: int, seed: int, label: int | None = None) -> np.ndarray:
+        if label is not None and gan.num_classes is None:
+            raise ValueError("This model is not conditional; drop the label (--label).")
+        return gan.generate(num_samples, seed=seed, labels=label)
+
+    sample_keras.num_classes = gan.num_classes
+    return sample_keras
+
+
+def _check_label(label: int, num_classes: int) -> None:
+    if not 0 <= int(label) < num_classes:
+        raise ValueError(f"label {label} is outside [0, {num_classes}).")

@@ -57,7 +57,9 @@ class WGANGP(GAN):
             et al. 2017; c = 0.01 there, with `gp_weight=0` and RMSProp(5e-5)).
         ema_decay: If set (e.g. 0.999), keep `generator_ema`, an exponential
             moving average of the generator's weights (see `GAN`).
-        **kwargs: Passed to `keras.Model` (for example `name`).
+        **kwargs: Other `GAN` options: `num_classes` (conditional WGAN-GP),
+            `classifier_weight` (ACGAN), `latent_codes` and `info_weight`
+            (InfoGAN); the rest go to `keras.Model` (for example `name`).
 
     Examples:
 

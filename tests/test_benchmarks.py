@@ -61,9 +61,9 @@ def test_profile_step_summarises_a_trace(tmp_path):
 class CountingWGANGP(kw.WGANGP):
     traces = 0
 
-    def _train_step(self, real_all):
+    def _train_step(self, real_all, labels_all=None):
         CountingWGANGP.traces += 1  # Python runs only while tf.function traces
-        return super()._train_step(real_all)
+        return super()._train_step(real_all, labels_all)
 
 
 def test_no_retracing_across_epochs_or_partial_batches():
@@ -95,5 +95,5 @@ def test_joint_critic_call_matches_separate_calls():
     gan = tiny_gan()
     real, fake = np.random.rand(8, 2).astype("float32"), np.random.rand(8, 2).astype("float32")
     joint_real, joint_fake = gan._score(real, fake)
-    np.testing.assert_allclose(joint_real.numpy(), gan.critic(real).numpy().ravel(), rtol=1e-6)
-    np.testing.assert_allclose(joint_fake.numpy(), gan.critic(fake).numpy().ravel(), rtol=1e-6)
+    np.testing.assert_allclose(joint_real.score.numpy(), gan.critic(real).numpy().ravel(), rtol=1e-6)
+    np.testing.assert_allclose(joint_fake.score.numpy(), gan.critic(fake).numpy().ravel(), rtol=1e-6)

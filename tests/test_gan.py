@@ -64,6 +64,11 @@ def test_wgangp_config_keeps_its_constructor_keys():
         "seed",
         "clip_value",
         "ema_decay",
+        # GAN options that WGANGP passes through (conditional, ACGAN, InfoGAN)
+        "num_classes",
+        "classifier_weight",
+        "latent_codes",
+        "info_weight",
     }
     restored = kw.WGANGP.from_config(config)
     assert restored.penalties == [penalties.GradientPenalty(weight=3.0, target=0.5)]
@@ -179,7 +184,7 @@ def test_lazy_penalty_is_weighted_by_every_where_it_runs(every):
     real = fake = tf.zeros((4, 2))
     for iteration in range(2 * every):
         gan.critic_optimizer.iterations.assign(iteration)
-        term, values, ran = gan._penalty(gan.penalties[0], real, fake)
+        term, values, ran = gan._penalty(gan.penalties[0], gan.critic, real, fake)
         runs = iteration % every == 0
         assert float(term) == (3.0 * every if runs else 0.0)
         assert float(ran) == float(runs)
@@ -204,10 +209,10 @@ class RecordingBEGAN(kw.GAN):
         super().__init__(*args, **kwargs)
         self.scores = []
 
-    def _score(self, real, fake):
-        real_scores, fake_scores = super()._score(real, fake)
-        self.scores.append((real_scores.numpy().mean(), fake_scores.numpy().mean()))
-        return real_scores, fake_scores
+    def _score(self, real, fake, labels=None):
+        real_out, fake_out = super()._score(real, fake, labels)
+        self.scores.append((real_out.score.numpy().mean(), fake_out.score.numpy().mean()))
+        return real_out, fake_out
 
 
 def test_began_k_follows_its_update_rule_and_is_saved(tmp_path):
