@@ -44,10 +44,13 @@ def plot_critic_contour(
     """Draws the critic's value contours with real and generated 2-D points.
 
     This is the picture of the paper's Figure 2: the critic's level sets, the
-    real data (orange) and the generator's samples (green).
+    real data (orange) and the generator's samples (green). For a
+    conditional model the samples are drawn for the classes in turn and
+    coloured by label, and the contours show the critic's score averaged
+    over the classes.
 
     Args:
-        gan: A `WGANGP` with 2-D data.
+        gan: A `GAN` (or `WGANGP`) with 2-D data.
         real: Real points, shape `(n, 2)`.
         path: Where to write the PNG.
         num_generated: Number of generated points to draw.
@@ -73,6 +76,7 @@ def plot_critic_contour(
     if real.ndim != 2 or real.shape[1] != 2:
         raise ValueError(f"Critic contours need 2-D data of shape (n, 2); got {real.shape}.")
     fake = gan.generate(num_generated, seed=seed)
+    num_classes = getattr(gan, "num_classes", None)
     if extent is None:
         both = np.concatenate([real, fake])
         low, high = np.percentile(both, 0.5, axis=0), np.percentile(both, 99.5, axis=0)
@@ -82,14 +86,26 @@ def plot_critic_contour(
     ys = np.linspace(extent[2], extent[3], grid_size, dtype="float32")
     grid_x, grid_y = np.meshgrid(xs, ys)
     grid = np.stack([grid_x.ravel(), grid_y.ravel()], axis=1)
-    values = keras.ops.convert_to_numpy(gan.critic(grid, training=False)).reshape(grid_x.shape)
+    values = _critic_values(gan, grid).reshape(grid_x.shape)
 
     figure = Figure(figsize=(5, 5))
     axes = figure.add_subplot()
     contour = axes.contour(grid_x, grid_y, values, levels=15, cmap="viridis", linewidths=0.8)
     figure.colorbar(contour, ax=axes, shrink=0.8, label="critic value D(x)")
     axes.scatter(real[:, 0], real[:, 1], s=3, c="tab:orange", alpha=0.5, label="real")
-    axes.scatter(fake[:, 0], fake[:, 1], s=3, c="tab:green", alpha=0.5, label="generated")
+    if num_classes is None:
+        axes.scatter(fake[:, 0], fake[:, 1], s=3, c="tab:green", alpha=0.5, label="generated")
+    else:
+        labels = np.arange(len(fake)) % num_classes  # generate()'s default labels
+        axes.scatter(
+            fake[:, 0],
+            fake[:, 1],
+            s=3,
+            c=labels,
+            cmap="tab10" if num_classes <= 10 else "tab20",
+            alpha=0.7,
+            label="generated (colour: label)",
+        )
     axes.set_xlim(extent[0], extent[1])
     axes.set_ylim(extent[2], extent[3])
     axes.set_aspect("equal")
@@ -97,6 +113,20 @@ def plot_critic_contour(
     if title:
         axes.set_title(title)
     return _save(figure, path)
+
+
+def _critic_values(gan, points: np.ndarray) -> np.ndarray:
+    """The critic's score at each point; for a conditional critic, its mean over the classes."""
+    num_classes = getattr(gan, "num_classes", None)
+
+    def score(inputs):
+        out = gan.critic(inputs, training=False)
+        out = out[0] if isinstance(out, (list, tuple)) else out
+        return keras.ops.convert_to_numpy(out).reshape(-1)
+
+    if num_classes is None:
+        return score(points)
+    return np.mean([score([points, np.full(len(points), c, "int32")]) for c in range(num_classes)], axis=0)
 
 
 class CriticContour(keras.callbacks.Callback):
@@ -211,9 +241,12 @@ def plot_history(history, path: str) -> str:
 
 
 def image_grid(
-    images: np.ndarray, value_range: tuple[float, float] = (-1.0, 1.0), padding: int = 1
+    images: np.ndarray,
+    value_range: tuple[float, float] = (-1.0, 1.0),
+    padding: int = 1,
+    columns: int | None = None,
 ) -> np.ndarray:
-    """Tiles a batch of NHWC images into one image, nearly square.
+    """Tiles a batch of NHWC images into one image, row by row, nearly square.
 
     Counts that are not perfect squares leave the last row partly empty.
 
@@ -221,6 +254,7 @@ def image_grid(
         images: Array of shape `(n, height, width, channels)` with 1 or 3 channels.
         value_range: The range of the pixel values, mapped to [0, 1].
         padding: Pixels of white between tiles.
+        columns: Images per row; by default ceil(√n).
 
     Returns:
         A float array in [0, 1] of shape `(rows·(h+p)+p, cols·(w+p)+p, channels)`.
@@ -236,7 +270,7 @@ def image_grid(
     low, high = value_range
     images = np.clip((images - low) / (high - low), 0.0, 1.0)
     n, h, w, c = images.shape
-    cols = int(np.ceil(np.sqrt(n)))
+    cols = int(columns) if columns else int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / cols))
     grid = np.ones((rows * (h + padding) + padding, cols * (w + padding) + padding, c), "float32")
     for i in range(n):
@@ -294,6 +328,13 @@ class SampleImages(keras.callbacks.Callback):
     `samples_epoch_0003.png` (1-based epochs). Grayscale and RGB images and
     any `num_images` (not only perfect squares) are handled.
 
+    For a conditional model the grid has one row per class, with
+    `max(1, num_images // num_classes)` images per row and the same z down
+    each column. With `sweep_code=i` (InfoGAN) each row keeps one z and the
+    other codes fixed while code i varies along the row: every category of
+    a `Categorical` code, or `sweep_steps` values from low to high of
+    dimension `sweep_dim` of a `Uniform` code; `num_images // columns` rows.
+
     Args:
         output_dir: Folder for the PNGs (created if needed).
         num_images: Images per grid.
@@ -302,6 +343,9 @@ class SampleImages(keras.callbacks.Callback):
         log_dir: If given, also write the grid as a TensorBoard image summary
             named `samples` at step = epoch.
         value_range: Pixel range of the generator's output (tanh: (-1, 1)).
+        sweep_code: Index of the InfoGAN code to sweep along each row, or None.
+        sweep_steps: Values per row when sweeping a `Uniform` code.
+        sweep_dim: Which dimension of a `Uniform` code to sweep.
 
     Examples:
 
@@ -317,10 +361,14 @@ class SampleImages(keras.callbacks.Callback):
         seed: int = 0,
         log_dir: str | None = None,
         value_range: tuple[float, float] = (-1.0, 1.0),
+        sweep_code: int | None = None,
+        sweep_steps: int = 8,
+        sweep_dim: int = 0,
     ):
         super().__init__()
-        if num_images < 1 or every_n_epochs < 1:
-            raise ValueError("num_images and every_n_epochs must be >= 1.")
+        if num_images < 1 or every_n_epochs < 1 or sweep_steps < 2:
+            raise ValueError("num_images and every_n_epochs must be >= 1, sweep_steps >= 2.")
+        self.sweep_code, self.sweep_steps, self.sweep_dim = sweep_code, sweep_steps, sweep_dim
         self.output_dir = output_dir
         self.num_images = num_images
         self.every_n_epochs = every_n_epochs
@@ -338,15 +386,57 @@ class SampleImages(keras.callbacks.Callback):
             self._latents = rng.standard_normal((self.num_images, self.model.latent_dim)).astype("float32")
         return self._latents
 
+    def _layout(self) -> tuple[int | None, dict]:
+        """Returns (images per row, the `generate` arguments of the grid)."""
+        model = self.model
+        num_classes = getattr(model, "num_classes", None)
+        latent_codes = getattr(model, "latent_codes", [])
+        if self.sweep_code is not None:
+            if not 0 <= self.sweep_code < len(latent_codes):
+                raise ValueError(
+                    f"sweep_code={self.sweep_code} but the model has {len(latent_codes)} latent code(s)."
+                )
+            code = latent_codes[self.sweep_code]
+            if hasattr(code, "num_categories"):
+                values = np.arange(code.num_categories)
+            else:
+                values = np.linspace(code.low, code.high, self.sweep_steps, dtype="float32")
+            cols = len(values)
+            rows = max(1, self.num_images // cols)
+            z = np.repeat(self.latents()[:rows], cols, axis=0)
+            rng = np.random.default_rng(self.seed + 1)
+            fixed = []
+            for i, other in enumerate(latent_codes):
+                if hasattr(other, "num_categories"):
+                    per_row = rng.integers(0, other.num_categories, rows)
+                    fixed.append(np.tile(values, rows) if i == self.sweep_code else np.repeat(per_row, cols))
+                else:
+                    per_row = rng.uniform(other.low, other.high, (rows, other.dims)).astype("float32")
+                    value = np.repeat(per_row, cols, axis=0)
+                    if i == self.sweep_code:
+                        value[:, self.sweep_dim] = np.tile(values, rows)
+                    fixed.append(value)
+            arguments = {"latents": z, "codes": fixed}
+            if num_classes is not None:
+                arguments["labels"] = np.repeat(np.arange(rows) % num_classes, cols).astype("int32")
+            return cols, arguments
+        if num_classes is not None:
+            cols = max(1, self.num_images // num_classes)
+            z = np.tile(self.latents()[:cols], (num_classes, 1))
+            labels = np.repeat(np.arange(num_classes), cols).astype("int32")
+            return cols, {"latents": z, "labels": labels}
+        return None, {"latents": self.latents()}
+
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every_n_epochs:
             return
-        images = keras.ops.convert_to_numpy(self.model.sampling_generator(self.latents(), training=False))
+        cols, arguments = self._layout()
+        images = self.model.generate(len(arguments["latents"]), seed=self.seed, **arguments)
         if images.ndim != 4:
             raise ValueError(
                 f"SampleImages needs image data (n, h, w, c); the generator outputs {images.shape}."
             )
-        grid = image_grid(images, self.value_range)
+        grid = image_grid(images, self.value_range, columns=cols)
         path = os.path.join(self.output_dir, f"samples_epoch_{epoch + 1:04d}.png")
         os.makedirs(self.output_dir, exist_ok=True)
         _save_grid(grid, path)
