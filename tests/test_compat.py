@@ -14,7 +14,13 @@ FIXTURES = sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file_
 
 def test_there_are_fixtures_for_each_release():
     names = {os.path.basename(path) for path in FIXTURES}
-    assert {"wgangp-0.1.0.keras", f"wgangp-{kw.__version__}.keras", f"gan-{kw.__version__}.keras"} <= names
+    assert {
+        "wgangp-0.1.0.keras",
+        "gan-0.2.0.keras",
+        f"wgangp-{kw.__version__}.keras",
+        f"gan-{kw.__version__}.keras",
+        f"cgan-{kw.__version__}.keras",
+    } <= names
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=os.path.basename)
@@ -40,3 +46,15 @@ def test_release_fixture_loads_with_its_samples_and_optimizer_state(path):
             assert type(obj).__name__ == saved["class"]
             assert {k: obj.get_config()[k] for k in saved["config"]} == saved["config"]
         assert [float(np.asarray(v)) for v in gan.loss_variables] == pytest.approx(expected["loss_variables"])
+    if "num_classes" in expected:  # conditional fixtures, from 0.3.0
+        assert (gan.num_classes, gan.classifier_weight, gan.info_weight) == (
+            expected["num_classes"],
+            expected["classifier_weight"],
+            expected["info_weight"],
+        )
+        assert [{"class": type(c).__name__, "config": c.get_config()} for c in gan.latent_codes] == expected[
+            "latent_codes"
+        ]
+        np.testing.assert_allclose(
+            gan.generate(8, labels=2, seed=0), expected["generate_8_label_2_seed_0"], rtol=1e-5, atol=1e-6
+        )
