@@ -98,11 +98,23 @@ def export_generator(
         sample_signature = []
     else:
 
+        def checked(label):
+            # An embedding lookup past the table gives zeros on GPU instead of
+            # an error; name the valid range for every caller of the SavedModel.
+            message = f"label must be a class id in [0, {num_classes})"
+            checks = [
+                tf.debugging.assert_non_negative(label, message=message),
+                tf.debugging.assert_less(label, num_classes, message=message),
+            ]
+            with tf.control_dependencies(checks):
+                return tf.identity(label)
+
         def serve(z, label):
-            return generator([z, label], training=False)
+            return generator([z, checked(label)], training=False)
 
         def sample(num_samples, seed, label):
-            return generator([latents(num_samples, seed), tf.fill([num_samples], label)], training=False)
+            labels = tf.fill([num_samples], checked(label))
+            return generator([latents(num_samples, seed), labels], training=False)
 
         serve_signature = [z_spec, tf.TensorSpec((None,), tf.int32, name="label")]
         sample_signature = [tf.TensorSpec((), tf.int32, name="label")]

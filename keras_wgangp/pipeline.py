@@ -152,10 +152,12 @@ def _group_dataset(dataset, batch_size, critic_steps, num_classes=None):
             f"The dataset must yield a tensor x (or (x, y)); its element spec is {dataset.element_spec}."
         )
     _check_dtype(spec.dtype.as_numpy_dtype)
-    first = next(iter(dataset.take(1)), None)
-    if first is None:
+    # One read of the first element serves every check below: a shuffled
+    # dataset would give another batch on a second read.
+    first_element = next(iter(dataset.take(1)), None)
+    if first_element is None:
         raise ValueError("The training dataset is empty (it yields no batches).")
-    first = np.asarray(unpack_x(first))
+    first = np.asarray(unpack_x(first_element))
     if first.ndim < 2 or first.shape[0] == 0:
         raise ValueError(
             "The dataset must yield batches of shape (batch, ...); call "
@@ -173,7 +175,7 @@ def _group_dataset(dataset, batch_size, critic_steps, num_classes=None):
         if label_spec is None or len(dataset.element_spec) < 2:
             raise _missing_labels(num_classes)
         _check_label_dtype(label_spec.dtype.as_numpy_dtype)
-        first_labels = np.asarray(next(iter(dataset.take(1)))[1]).reshape(-1)
+        first_labels = np.asarray(first_element[1]).reshape(-1)
         if len(first_labels) != len(first):
             raise ValueError(
                 f"The dataset's first batch has {len(first)} examples but {len(first_labels)} labels; "

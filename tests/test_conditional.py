@@ -344,6 +344,11 @@ def test_round_trips_keep_conditional_mode(tmp_path, kind):
         z = keras.random.normal((3, 2), seed=1)
         direct = gan.sampling_generator([z, tf.constant([0, 1, 7])], training=False)
         np.testing.assert_allclose(served.serve(z, tf.constant([0, 1, 7])).numpy(), direct.numpy(), rtol=1e-5)
+        for bad in (K, -1):  # the SavedModel checks labels itself (GPU lookups would not)
+            with pytest.raises(tf.errors.InvalidArgumentError, match=r"class id in \[0, 8\)"):
+                served.sample(tf.constant(2), tf.constant(0, tf.int64), tf.constant(bad))
+            with pytest.raises(tf.errors.InvalidArgumentError, match="class id"):
+                served.serve(z, tf.constant([0, bad, 1]))
     np.testing.assert_allclose(served.sample(*args).numpy(), expected, rtol=1e-5, atol=1e-6)
     sampler = kw.saving.load_sampler(export)
     np.testing.assert_allclose(sampler(7, 11, labels), expected, rtol=1e-5, atol=1e-6)
