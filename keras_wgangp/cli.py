@@ -54,6 +54,7 @@ TOY_DEFAULTS = {
     "learning_rate": 3e-4,
     "beta_1": 0.5,
     "ema_decay": 0.0,
+    "lr_schedule": "constant",
 }
 # Images: the paper's lambda = 10 and 5 critic steps, with the DCGAN-style
 # Adam(2e-4, 0.5, 0.9) that trains faster than (1e-4, 0, 0.9) on the digits.
@@ -69,6 +70,7 @@ IMAGE_DEFAULTS = {
     "learning_rate": 2e-4,
     "beta_1": 0.5,
     "ema_decay": 0.0,
+    "lr_schedule": "constant",
 }
 IMAGE_SIZES = {"digits": 16, "mnist": 28, "fashion_mnist": 28, "cifar10": 32, "celeb_a": 64}
 SUPPORTED_SIDES = (8, 16, 28, 32, 64)  # the reference architectures' image sides
@@ -135,7 +137,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--steps",
         type=int,
         help="generator updates in total, each after --critic-steps critic updates "
-        "[toys: 2000; images: one pass over the data per epoch]",
+        "[toys: 2000; images: one pass over the data per epoch]; without --epochs, the run "
+        "takes the most epochs up to the default that divide it",
     )
     train.add_argument("--epochs", type=int, help=f"epochs; plots are written after each {both('epochs')}")
     train.add_argument("--batch-size", type=int, help=f"real examples per critic update {both('batch_size')}")
@@ -167,6 +170,11 @@ def _build_parser() -> argparse.ArgumentParser:
         help=f"Adam learning rate, both networks (paper: 1e-4) {both('learning_rate')}",
     )
     train.add_argument("--beta-1", type=float, help=f"Adam beta_1 (paper: 0) {both('beta_1')}")
+    train.add_argument(
+        "--lr-schedule",
+        choices=["constant", "linear"],
+        help=f"constant learning rates, or both decayed linearly to 0 over the run {both('lr_schedule')}",
+    )
     train.add_argument(
         "--ema-decay",
         type=float,
@@ -271,9 +279,16 @@ def _resolve(args) -> str | None:
         )
     if args.channels is not None and not folder:
         return "--channels applies to image folders only"
+    epochs_given = args.epochs is not None
     for key, value in (TOY_DEFAULTS if toy else IMAGE_DEFAULTS).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    if args.steps is not None and args.steps < 1:
+        return "--steps must be >= 1"
+    if args.steps is not None and not epochs_given:
+        # Keras runs the same number of steps every epoch: take the most
+        # epochs, up to the default, that divide --steps exactly.
+        args.epochs = max(e for e in range(1, min(args.epochs, args.steps) + 1) if args.steps % e == 0)
     if args.image_size is None and folder:
         args.image_size = _infer_image_size(args.dataset) or IMAGE_DEFAULTS_SIDE
     elif args.image_size is None and not toy:
@@ -287,8 +302,11 @@ def _resolve(args) -> str | None:
     for name in ("epochs", "batch_size", "critic_steps", "width", "latent_dim"):
         if getattr(args, name) < 1:
             return f"--{name.replace('_', '-')} must be >= 1"
-    if args.steps is not None and args.steps < args.epochs:
-        return "--steps must be at least --epochs"
+    if args.steps is not None and args.steps % args.epochs:
+        return (
+            f"--steps {args.steps} is not a multiple of --epochs {args.epochs}: every epoch runs "
+            "the same number of steps, so pick a multiple or leave --epochs out"
+        )
     return None
 
 
@@ -305,7 +323,7 @@ def _penalty(name: str, weight: float):
     return type(penalty).from_config(config)
 
 
-def _build_gan(args, data_shape, num_classes=None):
+def _build_gan(args, data_shape, total_steps, num_classes=None):
     import keras
     import numpy as np
 
@@ -353,10 +371,16 @@ def _build_gan(args, data_shape, num_classes=None):
             generator, critic, loss=args.loss, penalty=_penalty(args.penalty, args.gp_weight), **options
         )
 
-    def adam():
-        return keras.optimizers.Adam(args.learning_rate, beta_1=args.beta_1, beta_2=0.9)
+    def adam(updates):
+        rate = args.learning_rate
+        if args.lr_schedule == "linear":
+            rate = keras.optimizers.schedules.PolynomialDecay(rate, updates, end_learning_rate=0.0)
+        return keras.optimizers.Adam(rate, beta_1=args.beta_1, beta_2=0.9)
 
-    gan.compile(generator_optimizer=adam(), critic_optimizer=adam())
+    # Each schedule counts its own optimizer's updates: the critic makes
+    # critic_steps of them per generator step.
+    critic_updates = total_steps and total_steps * args.critic_steps
+    gan.compile(generator_optimizer=adam(total_steps), critic_optimizer=adam(critic_updates))
     return gan
 
 
@@ -373,7 +397,8 @@ def _load_images(args):
 
     if args.dataset == "digits" or _is_folder(args.dataset):
         if args.dataset == "digits":
-            images, labels = kw.data.load_digits(args.image_size)
+            # The training split only: the summary's FID is against the held-out rest.
+            images, labels, _, _ = kw.evaluation.digits_split(args.image_size)
             names = [str(d) for d in range(10)]
         else:
             images, labels, names = kw.data.load_image_folder(args.dataset, args.image_size, args.channels)
@@ -420,7 +445,7 @@ def _train(args) -> int:
     toy = args.dataset in TOY_DATASETS
     labels, class_names, num_classes = None, None, None
     if toy:
-        steps = args.steps // args.epochs * args.epochs
+        steps = args.steps
         # Fresh samples for every critic update: the toy distributions are infinite.
         count = steps * args.critic_steps * args.batch_size
         if args.conditional:
@@ -446,8 +471,17 @@ def _train(args) -> int:
                 return 1
         monitor = SampleImages(os.path.join(args.output, "samples"), num_images=64, seed=args.seed)
     steps_per_epoch = args.steps // args.epochs if args.steps is not None else None
+    if args.steps is not None:
+        total_steps = args.steps
+    elif not isinstance(data, tf.data.Dataset):  # image arrays: epochs of whole groups
+        total_steps = args.epochs * -(-len(data) // (args.batch_size * args.critic_steps))
+    elif args.lr_schedule == "linear":
+        print("error: --lr-schedule linear needs --steps with a tfds dataset", file=sys.stderr)
+        return 2
+    else:
+        total_steps = None
     try:
-        gan = _build_gan(args, tuple(shape), num_classes)
+        gan = _build_gan(args, tuple(shape), total_steps, num_classes)
     except ValueError as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
@@ -513,19 +547,22 @@ def _quality(gan, args) -> dict:
     import keras_wgangp as kw
 
     result = {}
-    if args.dataset in ("8gaussians", "25gaussians"):
-        result["mode_coverage"] = kw.evaluation.mode_coverage(
-            gan.generate(2500, seed=args.seed), args.dataset
-        )
+    if args.dataset in kw.data.TOY_DATASETS:
+        metrics = kw.evaluation.evaluate_samples(gan.generate(2500, seed=args.seed), args.dataset, args.seed)
+        result["mode_coverage"] = {k: v for k, v in metrics.items() if not k.startswith("sliced")}
+        result["sliced_wasserstein"] = metrics["sliced_wasserstein"]
+        result["sliced_wasserstein_real_vs_real"] = metrics["sliced_wasserstein_real_vs_real"]
         if gan.num_classes is not None:
             result["conditional_accuracy"] = kw.evaluation.conditional_accuracy(
                 gan, kw.evaluation.mode_classifier(args.dataset), num_per_class=250, seed=args.seed
             )
     if args.dataset == "digits":
         classifier = kw.evaluation.digits_classifier(args.image_size)
-        result["class_coverage"] = kw.evaluation.class_coverage(
-            gan.generate(1000, seed=args.seed), classifier, min_confidence=0.9
-        )
+        samples = gan.generate(1000, seed=args.seed)
+        metrics = kw.evaluation.evaluate_samples(samples, "digits")
+        result["fid"] = metrics["fid"]  # 1,000 samples vs the held-out split
+        result["fid_real_train_vs_test"] = metrics["fid_real_train_vs_test"]
+        result["class_coverage"] = kw.evaluation.class_coverage(samples, classifier, min_confidence=0.9)
         if gan.num_classes is not None:
             result["conditional_accuracy"] = kw.evaluation.conditional_accuracy(
                 gan, classifier, num_per_class=100, seed=args.seed

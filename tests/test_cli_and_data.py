@@ -115,6 +115,26 @@ def test_train_command_writes_everything(tmp_path):
 def test_train_rejects_bad_flags(capsys):
     assert main(["train", "--steps", "0"]) == 2
     assert "--steps" in capsys.readouterr().err
+    assert main(["train", "--steps", "7", "--epochs", "2"]) == 2
+    assert "not a multiple of --epochs 2" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, epochs",
+    [
+        (["--steps", "2000"], 10),  # the toy default of 10 epochs divides 2000
+        (["--steps", "7"], 7),  # fewer steps than default epochs: one step per epoch
+        (["--steps", "45"], 9),  # the most epochs up to 10 that divide 45
+        (["--steps", "50", "--dataset", "digits"], 50),  # image default is 100 epochs
+        (["--steps", "30", "--epochs", "3"], 3),  # given epochs are kept
+    ],
+)
+def test_steps_without_epochs_pick_a_divisor(argv, epochs):
+    from keras_wgangp.cli import _build_parser, _resolve
+
+    args = _build_parser().parse_args(["train", *argv])
+    assert _resolve(args) is None
+    assert args.epochs == epochs and args.steps % args.epochs == 0
 
 
 def test_help_runs_as_a_module():
