@@ -48,14 +48,14 @@ import keras_wgangp as kw  # noqa: E402
 from keras_wgangp import evaluation, penalties  # noqa: E402
 
 BATCH, CRITIC_STEPS, UNITS = 256, 5, 128
+# Digits: the DCGAN pair of `keras-wgangp train --dataset digits`.
+DIGITS_BATCH, DIGITS_FILTERS, DIGITS_LATENT = 64, 32, 64
 
 
-def _adam():
-    return keras.optimizers.Adam(1e-3, 0.5, 0.9)
-
-
-def _mlp_critic():
-    return kw.architectures.mlp_critic(units=UNITS)
+def _adam(learning_rate=1e-3, decay_steps=None):
+    if decay_steps:  # linear decay to 0 over the run
+        learning_rate = keras.optimizers.schedules.PolynomialDecay(learning_rate, decay_steps, 0.0)
+    return keras.optimizers.Adam(learning_rate, 0.5, 0.9)
 
 
 def _began_critic():
@@ -64,56 +64,122 @@ def _began_critic():
     return kw.architectures.began_critic((2,), units=UNITS, depth=2, code_dim=2)
 
 
-# Every method: the same generator (3x128 ReLU MLP), batch, critic steps,
-# generator steps, optimizer and EMA; only the objective (and clipping's
-# own optimizer) differ.
+def _gp(**options):
+    """The gradient penalty at λ=1 on the toys and the paper's λ=10 on digits."""
+    return lambda dataset: penalties.GradientPenalty(10.0 if dataset == "digits" else 1.0, **options)
+
+
+# Every method: the same networks, batch, critic steps, generator steps,
+# optimizer and EMA; only the objective (and clipping's own optimizer)
+# differ. A penalty is a function of the dataset.
 METHODS = {
-    "wgan-gp": {"loss": "wasserstein", "penalty": penalties.GradientPenalty(weight=1.0)},
     "wgan-clip": {
         "loss": "wasserstein",
-        "penalty": None,
         "clip_value": 0.01,
-        "optimizer": lambda: keras.optimizers.RMSprop(5e-5),
+        "optimizer": lambda steps: keras.optimizers.RMSprop(5e-5),
     },
-    "wgan-gp-lazy4": {"loss": "wasserstein", "penalty": penalties.GradientPenalty(weight=1.0, every=4)},
-    "hinge-r1": {"loss": "hinge", "penalty": penalties.R1(gamma=1.0)},
-    "ns-r1": {"loss": "non_saturating", "penalty": penalties.R1(gamma=1.0)},
-    "lsgan": {"loss": "least_squares", "penalty": None},
-    "began": {"loss": "began", "penalty": None, "critic": _began_critic},
+    "wgan-gp": {"loss": "wasserstein", "penalty": _gp()},
+    "wgan-lp": {"loss": "wasserstein", "penalty": _gp(one_sided=True)},
+    "wgan-gp-lazy4": {"loss": "wasserstein", "penalty": _gp(every=4)},
+    "hinge-r1": {"loss": "hinge", "penalty": lambda d: penalties.R1(gamma=1.0)},
+    "ns-r1": {"loss": "non_saturating", "penalty": lambda d: penalties.R1(gamma=1.0)},
+    "minimax": {"loss": "minimax"},
+    "lsgan": {"loss": "least_squares"},
+    "ns-dragan": {"loss": "non_saturating", "penalty": lambda d: penalties.DRAGAN(10.0)},
+    "relativistic": {"loss": "relativistic_average"},
+    "began": {"loss": "began", "critic": _began_critic},
+    # The recipe of `keras-wgangp train`: WGAN-GP with both learning rates
+    # decayed linearly to 0 over the run.
+    "best": {"loss": "wasserstein", "penalty": _gp(), "schedule": True},
+    # Conditional digits: WGAN-GP with a concatenated one-hot label, a
+    # projection critic, and ACGAN.
+    "cgan-concat": {"loss": "wasserstein", "penalty": _gp(), "conditioning": "concat"},
+    "cgan-projection": {"loss": "wasserstein", "penalty": _gp(), "conditioning": "projection"},
+    "acgan": {"loss": "wasserstein", "penalty": _gp(), "conditioning": "acgan"},
 }
 LOSS_TABLE = "wgan-gp,hinge-r1,ns-r1,lsgan,began,wgan-gp-lazy4"
+CATALOGUE = "wgan-clip,wgan-gp,wgan-lp,hinge-r1,ns-r1,minimax,lsgan,ns-dragan,relativistic,began,best"
+CONDITIONAL = "cgan-concat,cgan-projection,acgan"  # digits only
+
+
+def _networks(method: str, dataset: str):
+    settings, arch = METHODS[method], kw.architectures
+    conditioning = settings.get("conditioning")
+    classes = 10 if conditioning else None
+    critic_options = {}
+    if conditioning:
+        acgan = conditioning == "acgan"
+        critic_options = {"num_classes": 10, "conditioning": None if acgan else conditioning,
+                          "auxiliary_classifier": acgan}  # fmt: skip
+    if dataset == "digits":
+        if settings["loss"] == "began":
+            critic = arch.began_critic((16, 16, 1), units=DIGITS_FILTERS, code_dim=32)
+        else:
+            critic = arch.dcgan_critic((16, 16, 1), filters=DIGITS_FILTERS, **critic_options)
+        generator = arch.dcgan_generator(
+            DIGITS_LATENT, (16, 16, 1), filters=DIGITS_FILTERS, num_classes=classes
+        )
+        return generator, critic
+    critic = settings.get("critic", lambda: arch.mlp_critic(units=UNITS))()
+    return arch.mlp_generator(units=UNITS), critic
 
 
 def train(method: str, dataset: str, steps: int, seed: int):
     settings = METHODS[method]
+    conditional = "conditioning" in settings
+    if conditional and dataset != "digits":
+        raise ValueError(f"{method} runs on digits only")
     keras.utils.set_random_seed(seed)
+    generator, critic = _networks(method, dataset)
+    penalty = settings.get("penalty")
     gan = kw.GAN(
-        kw.architectures.mlp_generator(units=UNITS),
-        settings.get("critic", _mlp_critic)(),
+        generator,
+        critic,
         loss=settings["loss"],
-        penalty=settings["penalty"],
+        penalty=penalty(dataset) if penalty else None,
         critic_steps=CRITIC_STEPS,
         clip_value=settings.get("clip_value"),
         ema_decay=0.999,
         seed=seed,
+        num_classes=10 if conditional else None,
+        classifier_weight=1.0 if settings.get("conditioning") == "acgan" else None,
     )
-    optimizer = settings.get("optimizer", _adam)
-    gan.compile(optimizer(), optimizer())
-    real = kw.data.toy_samples(dataset, steps * CRITIC_STEPS * BATCH, seed=seed)
+    make = settings.get("optimizer")
+    schedule = settings.get("schedule")
+    if make:
+        optimizers = make(steps), make(steps * CRITIC_STEPS)
+    elif dataset == "digits":
+        optimizers = (_adam(2e-4, schedule and steps), _adam(2e-4, schedule and steps * CRITIC_STEPS))
+    else:
+        optimizers = (_adam(1e-3, schedule and steps), _adam(1e-3, schedule and steps * CRITIC_STEPS))
+    gan.compile(*optimizers)
     start = time.perf_counter()
-    gan.fit(real, batch_size=BATCH, epochs=1, verbose=0)
+    if dataset == "digits":
+        x, y, _, _ = evaluation.digits_split(16)
+        data = (x, y.astype("int32")) if conditional else x
+        stream = tf.data.Dataset.from_tensor_slices(data).shuffle(len(x), seed=seed).repeat()
+        stream = stream.batch(DIGITS_BATCH, drop_remainder=True)
+        gan.fit(stream, epochs=1, steps_per_epoch=steps, verbose=0)
+    else:
+        real = kw.data.toy_samples(dataset, steps * CRITIC_STEPS * BATCH, seed=seed)
+        gan.fit(real, batch_size=BATCH, epochs=1, verbose=0)
     return gan, time.perf_counter() - start
 
 
+def _mean_gradient_norm(gan, real, fake, seed, labels=None) -> float:
+    eps = penalties.sample_epsilon(len(real), real.ndim, seed=seed)
+    critic = gan._score_function(None if labels is None else tf.constant(labels))
+    norms = penalties.gradient_norms(critic, penalties.interpolate(tf.constant(real), tf.constant(fake), eps))
+    return float(np.mean(norms))
+
+
 def measure(gan, dataset: str, seed: int) -> dict:
+    if dataset == "digits":
+        return _measure_digits(gan, seed)
     n = 2500
     raw = gan.generator.predict(np.random.default_rng(seed).normal(size=(n, 2)).astype("float32"), verbose=0)
     ema = gan.generate(n, seed=seed)
     real = kw.data.toy_samples(dataset, n, seed=10_000 + seed)
-    eps = penalties.sample_epsilon(n, 2, seed=seed)
-    norms = penalties.gradient_norms(
-        gan.critic, penalties.interpolate(tf.constant(real), tf.constant(ema), eps)
-    )
     cover_raw, cover_ema = evaluation.mode_coverage(raw, dataset), evaluation.mode_coverage(ema, dataset)
     return {
         "modes_raw": cover_raw["modes_covered"],
@@ -122,8 +188,37 @@ def measure(gan, dataset: str, seed: int) -> dict:
         "hq_ema": 100 * cover_ema["high_quality_fraction"],
         "num_modes": cover_ema["num_modes"],
         "swd_ema": evaluation.sliced_wasserstein_distance(ema, real),
-        "grad_norm": float(np.mean(norms)),
+        "grad_norm": _mean_gradient_norm(gan, real, ema, seed),
     }
+
+
+def _measure_digits(gan, seed: int) -> dict:
+    """Classes at confidence 0.9 (the modes), the confident share (HQ) and the
+    FID of 1,000 EMA samples against the 360 held-out digits (`keras-wgangp
+    train`'s protocol), for the raw generator and the EMA."""
+    x_train, y_train, x_test, _ = evaluation.digits_split(16)
+    classifier = evaluation.digits_classifier(16)
+    extractor = evaluation.classifier_features("digits", 16)
+    test_features = extractor(x_test)
+    labels = None
+    if gan.num_classes is not None:
+        labels = np.arange(1000, dtype="int32") % 10
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(1000, gan.latent_dim)).astype("float32")
+    raw = gan.generator.predict(z if labels is None else [z, labels], verbose=0)
+    ema = gan.generate(1000, seed=seed, labels=labels)
+    result = {"num_modes": 10}
+    for name, images in (("raw", raw), ("ema", ema)):
+        coverage = evaluation.class_coverage(images, classifier, min_fraction=0.05, min_confidence=0.9)
+        result[f"modes_{name}"] = coverage["classes_covered"]
+        result[f"hq_{name}"] = 100 * sum(coverage["counts"]) / len(images)
+    result["fid_ema"] = evaluation.frechet_distance(extractor(ema), test_features)
+    if labels is None:
+        real = x_train[rng.choice(len(x_train), 1000, replace=False)]
+    else:  # interpolate within a class, as training does
+        real = np.stack([x_train[rng.choice(np.flatnonzero(y_train == c))] for c in labels])
+    result["grad_norm"] = _mean_gradient_norm(gan, real, ema, seed, labels)
+    return result
 
 
 def summarise(values: list[float], digits: int = 1) -> str:
@@ -146,12 +241,21 @@ def main(argv=None) -> int:
         action="store_true",
         help=f"the loss table: --methods {LOSS_TABLE} on the two Gaussian mixtures",
     )
-    parser.add_argument("--output", default="benchmarks/results", help="folder for quality.md/.json/.png")
+    parser.add_argument(
+        "--catalogue",
+        action="store_true",
+        help=f"every method ({CATALOGUE}; on digits also {CONDITIONAL}) on the three toys and digits",
+    )
+    parser.add_argument("--name", help="file stem in --output [quality, losses or catalogue]")
+    parser.add_argument("--output", default="benchmarks/results", help="folder for the .md/.json/.png")
     args = parser.parse_args(argv)
     steps = args.steps or (400 if args.quick else 2000)
     seeds = args.seeds or (1 if args.quick else 3)
     if args.losses:
         args.methods, args.datasets = LOSS_TABLE, "8gaussians,25gaussians"
+    if args.catalogue:
+        args.methods = f"{CATALOGUE},{CONDITIONAL}"
+        args.datasets = "8gaussians,25gaussians,swissroll,digits"
     datasets, methods = args.datasets.split(","), args.methods.split(",")
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
@@ -162,6 +266,8 @@ def main(argv=None) -> int:
     total_start = time.perf_counter()
     for r, method in enumerate(methods):
         for c, dataset in enumerate(datasets):
+            if "conditioning" in METHODS[method] and dataset != "digits":
+                continue  # the conditional methods are measured on digits
             runs = []
             for seed in range(seeds):
                 gan, seconds = train(method, dataset, steps, seed)
@@ -172,7 +278,7 @@ def main(argv=None) -> int:
                     _panel(axes, gan, dataset, f"{method} / {dataset}")
             rows.append({"method": method, "dataset": dataset, "runs": runs})
 
-    header = ("| method | dataset | modes (raw) | HQ % (raw) | modes (EMA) | HQ % (EMA) | SWD (EMA) "
+    header = ("| method | dataset | modes (raw) | HQ % (raw) | modes (EMA) | HQ % (EMA) | SWD or FID (EMA) "
               "| mean ‖∇D(x̂)‖ | s/run |")  # fmt: skip
     lines = [header, "|" + "---|" * 9]
     for row in rows:
@@ -181,17 +287,19 @@ def main(argv=None) -> int:
         def col(key, d=1, runs=runs):
             return summarise([run[key] for run in runs], d)
 
+        distance = f"FID {col('fid_ema', 2)}" if row["dataset"] == "digits" else col("swd_ema", 3)
         lines.append(
             f"| {row['method']} | {row['dataset']} | {col('modes_raw')}/{n} | {col('hq_raw')} | "
-            f"{col('modes_ema')}/{n} | {col('hq_ema')} | {col('swd_ema', 3)} | {col('grad_norm', 2)} | "
+            f"{col('modes_ema')}/{n} | {col('hq_ema')} | {distance} | {col('grad_norm', 2)} | "
             f"{col('seconds', 0)} |"
         )
     machine = f"{os.cpu_count()} CPU cores, TensorFlow {tf.__version__}, Keras {keras.__version__}"
     table = "\n".join(lines)
-    note = (f"{steps} generator steps x {CRITIC_STEPS} critic steps, batch {BATCH}, {seeds} seed(s), "
-            f"3x{UNITS} MLPs; {machine}; total {time.perf_counter() - total_start:.0f} s")  # fmt: skip
+    note = (f"{steps} generator steps x {CRITIC_STEPS} critic steps, {seeds} seed(s); toys: batch {BATCH}, "
+            f"3x{UNITS} MLPs; digits: batch {DIGITS_BATCH}, DCGAN filters {DIGITS_FILTERS}; {machine}; "
+            f"total {time.perf_counter() - total_start:.0f} s")  # fmt: skip
     print("\n" + table + "\n\n" + note)
-    stem = "losses" if args.losses else "quality"
+    stem = args.name or ("losses" if args.losses else "catalogue" if args.catalogue else "quality")
     with open(os.path.join(args.output, f"{stem}.md"), "w") as handle:
         handle.write(
             f"`python benchmarks/quality.py {' '.join(argv or sys.argv[1:])}`\n\n{table}\n\n{note}\n"
@@ -205,6 +313,13 @@ def main(argv=None) -> int:
 
 
 def _panel(axes, gan, dataset, title):
+    if dataset == "digits":
+        labels = np.arange(64) % 10 if gan.num_classes else None
+        grid = kw.callbacks.image_grid(gan.generate(64, seed=0, labels=labels))
+        axes.imshow(grid.squeeze(), cmap="gray", vmin=0, vmax=1)
+        axes.set_title(title, fontsize=9)
+        axes.axis("off")
+        return
     real = kw.data.toy_samples(dataset, 1000, seed=99)
     fake = gan.generate(1000, seed=0)
     low, high = real.min(0) - 0.4, real.max(0) + 0.4
