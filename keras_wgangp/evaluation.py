@@ -805,8 +805,9 @@ def evaluate_samples(samples, dataset: str, seed: int = 0) -> dict:
     Toy datasets: `mode_coverage` plus the sliced Wasserstein distance to
     fresh real samples, and the same distance between two real sets of the
     same size (the floor). Digits: classifier-feature FID and KID against
-    the held-out split of `digits_split`, the train-vs-test FID floor, and
-    `class_coverage` at confidence 0.5.
+    the held-out split of `digits_split`, the floor (the FID of as many
+    real training digits as samples, up to all 1,437, against the same
+    split), and `class_coverage` at confidence 0.5.
 
     Args:
         samples: Generated samples: `(n, 2)` points or `(n, side, side, 1)`
@@ -841,7 +842,11 @@ def evaluate_samples(samples, dataset: str, seed: int = 0) -> dict:
         raise ValueError(f"digits needs (8|16|32, same, 1) images, the model makes shape {samples.shape[1:]}")
     extractor = classifier_features("digits", size)
     x_train, _, x_test, _ = digits_split(size)
-    real_features, test_features = extractor(x_train), extractor(x_test)
+    # The floor under the same protocol: as many real training digits as
+    # there are samples (FID's small-sample bias depends on the count).
+    count = min(len(samples), len(x_train))
+    floor_set = x_train[np.random.default_rng(seed).choice(len(x_train), count, replace=False)]
+    real_features, test_features = extractor(floor_set), extractor(x_test)
     fake_features = extractor(samples)
     kid_mean, kid_std = kernel_inception_distance(fake_features, test_features, subset_size=300)
     coverage = class_coverage(samples, digits_classifier(size), min_confidence=0.5)

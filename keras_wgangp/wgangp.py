@@ -32,6 +32,21 @@ class WGANGP(GAN):
     example); the generator loss is `−mean D(G(z))`. See `GAN` for the
     batching, EMA, saving and export.
 
+    Recommended recipes (those of `keras-wgangp train`, measured on 2 CPU
+    cores; see the README's "Default recipes"). The paper's settings are the
+    defaults here; on a CPU budget these train faster:
+
+    * 2-D toys (8gaussians, swissroll): 3×128 MLPs, batch 256, λ=1,
+      `critic_steps=1`, `ema_decay=0.999`, 8,000 generator steps, with
+      Adam(1e-3, 0.5, 0.9) for the generator and Adam(2e-3, 0.5, 0.9) for
+      the critic (TTUR), each decayed linearly to 0 over its own updates
+      (`keras.optimizers.schedules.PolynomialDecay(rate, updates, 0.0)`).
+    * 25gaussians: the same with `critic_steps=5` and Adam(1e-3) for both;
+      fewer critic steps collapsed onto one mode.
+    * Small images (16×16 digits): the DCGAN pair with 32 filters, z=64,
+      λ=10, 5 critic steps, batch 64, Adam(2e-4, 0.5, 0.9) for both at a
+      constant rate, `ema_decay=0.999`, 3,000 generator steps.
+
     Logged metrics, each averaged over the epoch: `loss` (= `critic_loss`),
     `critic_loss`, `generator_loss`, `gradient_penalty` (unweighted),
     `gradient_norm` (mean ‖∇D(x̂)‖) and `wasserstein_estimate`
