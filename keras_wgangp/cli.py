@@ -80,7 +80,7 @@ IMAGE_DEFAULTS = {
 # 25gaussians: one or two critic steps collapsed onto a single mode here, so
 # it keeps 5 critic steps and equal learning rates.
 DATASET_DEFAULTS = {
-    "25gaussians": {"steps": 8000, "critic_steps": 5, "critic_rate_ratio": 1.0},
+    "25gaussians": {"steps": 12000, "critic_steps": 5, "critic_rate_ratio": 1.0},
     "digits": {"steps": 3000, "epochs": 20},
 }
 IMAGE_SIZES = {"digits": 16, "mnist": 28, "fashion_mnist": 28, "cifar10": 32, "celeb_a": 64}

@@ -41,8 +41,8 @@ class WGANGP(GAN):
       Adam(1e-3, 0.5, 0.9) for the generator and Adam(2e-3, 0.5, 0.9) for
       the critic (TTUR), each decayed linearly to 0 over its own updates
       (`keras.optimizers.schedules.PolynomialDecay(rate, updates, 0.0)`).
-    * 25gaussians: the same with `critic_steps=5` and Adam(1e-3) for both;
-      fewer critic steps collapsed onto one mode.
+    * 25gaussians: the same with `critic_steps=5`, Adam(1e-3) for both and
+      12,000 steps; fewer critic steps collapsed onto one mode.
     * Small images (16×16 digits): the DCGAN pair with 32 filters, z=64,
       λ=10, 5 critic steps, batch 64, Adam(2e-4, 0.5, 0.9) for both at a
       constant rate, `ema_decay=0.999`, 3,000 generator steps.
