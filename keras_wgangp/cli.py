@@ -37,8 +37,8 @@ PENALTIES = ("gradient_penalty", "one_sided_gradient_penalty", "dragan", "r1", "
 IMAGE_DATASETS = ("digits",) + TFDS_DATASETS
 
 # Settings per kind of data, used for every flag left unset; DATASET_DEFAULTS
-# overrides some per dataset. Each was measured by benchmarks/quality.py and
-# the runs in benchmarks/README.md ("Default recipes").
+# overrides some per dataset. The runs that chose them are in
+# benchmarks/README.md ("Default recipes").
 # Toys: lambda = 1, one critic update per generator update with a critic
 # learning rate twice the generator's (TTUR), both decayed linearly to 0,
 # and a 0.999 generator EMA. At the same wall time this reached more
@@ -405,10 +405,9 @@ def _build_gan(args, data_shape, total_steps, num_classes=None):
     # Each schedule counts its own optimizer's updates: the critic makes
     # critic_steps of them per generator step.
     critic_updates = total_steps and total_steps * args.critic_steps
-    critic_rate = args.critic_learning_rate
     gan.compile(
         generator_optimizer=adam(args.learning_rate, total_steps),
-        critic_optimizer=adam(critic_rate, critic_updates),
+        critic_optimizer=adam(args.critic_learning_rate, critic_updates),
     )
     return gan
 

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 from helpers import tiny_gan
@@ -193,10 +194,16 @@ def test_train_command_takes_a_loss_and_a_penalty(tmp_path, loss, penalty, metri
         assert 2.5 in gan.penalties[0].get_config().values()
 
 
-def test_default_train_command_builds_wgangp_without_ema(tmp_path):
+def test_default_train_command_builds_the_toy_recipe(tmp_path):
     out = tmp_path / "run"
     args = ["train", "--steps", "2", "--epochs", "1", "--width", "8", "--batch-size", "16"]
     assert main(args + ["--output", str(out), "--verbose", "0"]) == 0
     gan = kw.load_model(str(out / "model.keras"))
-    assert type(gan) is kw.WGANGP and gan.gp_weight == 1.0 and gan.ema_decay is None
+    assert type(gan) is kw.WGANGP and gan.gp_weight == 1.0 and gan.ema_decay == 0.999
+    assert gan.critic_steps == 1
+    # TTUR with linear decay, reloaded with the model: 2x the generator's rate, over 2 updates.
+    for optimizer, rate in ((gan.generator_optimizer, 1e-3), (gan.critic_optimizer, 2e-3)):
+        schedule = optimizer._learning_rate
+        assert isinstance(schedule, keras.optimizers.schedules.PolynomialDecay)
+        assert schedule.initial_learning_rate == pytest.approx(rate) and schedule.decay_steps == 2
     assert json.loads((out / "summary.json").read_text())["objective"] == "WGAN-GP"

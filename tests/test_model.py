@@ -349,18 +349,25 @@ def test_layernorm_critic_does_not_warn(recwarn):
 
 @pytest.mark.slow
 def test_learns_8gaussians():
-    # A short run (about 20 s on 2 CPU cores, the CLI's toy settings) must
-    # move most generated points close to a true centre and cover all modes;
-    # the untrained generator has almost none there.
+    # A short run of the CLI's toy recipe (1 critic step, critic rate 2x,
+    # linear decay; about 10 s on 2 CPU cores) must move most generated points
+    # close to a true centre and cover all modes; the untrained generator has
+    # almost none there. (800 steps of 5 critic steps at a constant 3e-4, the
+    # earlier recipe, covered 6/8 here on one machine and 7+ on another.)
     keras.utils.set_random_seed(0)
+    steps, batch = 2000, 256
     gan = kw.WGANGP(
         kw.architectures.mlp_generator(units=128),
         kw.architectures.mlp_critic(units=128),
-        critic_steps=5,
+        critic_steps=1,
         gp_weight=1.0,
     )
-    adam = lambda: keras.optimizers.Adam(3e-4, beta_1=0.5, beta_2=0.9)  # noqa: E731
-    gan.compile(adam(), adam())
+
+    def adam(rate):
+        schedule = keras.optimizers.schedules.PolynomialDecay(rate, steps, end_learning_rate=0.0)
+        return keras.optimizers.Adam(schedule, beta_1=0.5, beta_2=0.9)
+
+    gan.compile(adam(1e-3), adam(2e-3))
     centres, _ = kw.data.toy_modes("8gaussians")
 
     def near_fraction():
@@ -369,12 +376,9 @@ def test_learns_8gaussians():
         return float((distance < 0.15).mean())
 
     before = near_fraction()
-    steps, batch = 800, 256
-    gan.fit(
-        kw.data.toy_samples("8gaussians", steps * 5 * batch, seed=0), batch_size=batch, epochs=1, verbose=0
-    )
+    gan.fit(kw.data.toy_samples("8gaussians", steps * batch, seed=0), batch_size=batch, epochs=1, verbose=0)
     after = near_fraction()
     coverage = kw.evaluation.mode_coverage(gan.generate(2000, seed=1), "8gaussians")
     assert before < 0.15
     assert after > 0.5, (before, after)
-    assert coverage["modes_covered"] >= 7, coverage
+    assert coverage["modes_covered"] == 8, coverage

@@ -57,6 +57,31 @@ def test_keras_round_trip_keeps_weights_hyperparameters_and_optimizer_state(tmp_
     assert int(loaded.critic_optimizer.iterations) == 60
 
 
+def test_round_trip_keeps_learning_rate_schedules(tmp_path):
+    # The CLI's toy recipe: each optimizer decays linearly over its own updates.
+    def adam(rate, updates):
+        schedule = keras.optimizers.schedules.PolynomialDecay(rate, updates, end_learning_rate=0.0)
+        return keras.optimizers.Adam(schedule, beta_1=0.5, beta_2=0.9)
+
+    gan = tiny_gan(critic_steps=1, seed=0)
+    gan.compile(adam(1e-3, 20), adam(2e-3, 20))
+    gan.fit(kw.data.toy_samples("8gaussians", 320, seed=0), batch_size=64, epochs=1, verbose=0)
+    path = str(tmp_path / "scheduled.keras")
+    gan.save(path)
+    loaded = kw.load_model(path)
+    for before, after, start in (
+        (gan.generator_optimizer, loaded.generator_optimizer, 1e-3),
+        (gan.critic_optimizer, loaded.critic_optimizer, 2e-3),
+    ):
+        schedule = after._learning_rate
+        assert isinstance(schedule, keras.optimizers.schedules.PolynomialDecay)
+        assert (schedule.initial_learning_rate, schedule.decay_steps) == (start, 20)
+        assert int(after.iterations.numpy()) == int(before.iterations.numpy()) == 5
+        # 5 of 20 updates done: the rate is 3/4 of its start on both sides.
+        np.testing.assert_allclose(float(after.learning_rate), 0.75 * start, rtol=1e-6)
+        np.testing.assert_allclose(float(after.learning_rate), float(before.learning_rate), rtol=1e-7)
+
+
 def test_continued_training_matches_uninterrupted(tmp_path):
     # Saving after epoch 1 and training the reloaded model for epoch 2 gives the
     # same weights as two uninterrupted epochs (no shuffle, so data order is fixed).
