@@ -1,7 +1,9 @@
-"""Shared plumbing of the loss and penalty objects: config, repr, equality,
-and resolving a name, config dict or instance."""
+"""Shared plumbing: the loss and penalty objects' config, repr, equality and
+resolving a name, config dict or instance; the one `num_classes` check."""
 
 from __future__ import annotations
+
+import numbers
 
 import keras
 
@@ -43,3 +45,12 @@ def resolve(identifier, names: dict, base: type, kind: str):
             return obj
     got = type(identifier).__name__
     raise TypeError(f"A {kind} must be a name ({valid}) or a {base.__name__}, got {got}.")
+
+
+def check_num_classes(num_classes) -> int | None:
+    """Returns `num_classes` as an int (Python or NumPy integers >= 2), or None."""
+    if num_classes is None:
+        return None
+    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) or num_classes < 2:
+        raise ValueError(f"`num_classes` must be an integer >= 2 or None, got {num_classes!r}.")
+    return int(num_classes)

@@ -22,6 +22,8 @@ import math
 import keras
 from keras import layers
 
+from keras_wgangp._options import check_num_classes
+
 __all__ = [
     "IMAGE_SIZES",
     "ReconstructionError",
@@ -69,12 +71,6 @@ def _normalization(kind: str, name: str):
 
 
 # ------------------------------------------------------------- conditioning
-def _check_num_classes(num_classes) -> int | None:
-    if num_classes is None:
-        return None
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"num_classes must be an integer >= 2 or None, got {num_classes!r}.")
-    return num_classes
 
 
 def _label_input():
@@ -89,7 +85,8 @@ def _embedding_dim(num_classes: int) -> int:
 def _generator_inputs(latent_dim: int, num_classes):
     """Returns (model inputs, the vector the network starts from)."""
     z = keras.Input((latent_dim,), name="z")
-    if _check_num_classes(num_classes) is None:
+    num_classes = check_num_classes(num_classes)
+    if num_classes is None:
         return z, z
     y = _label_input()
     embedded = layers.Embedding(num_classes, _embedding_dim(num_classes), name="label_embedding")(y)
@@ -97,7 +94,6 @@ def _generator_inputs(latent_dim: int, num_classes):
 
 
 def _critic_options(num_classes, conditioning, auxiliary_classifier, q_outputs) -> str:
-    num_classes = _check_num_classes(num_classes)
     if conditioning is None:
         conditioning = "none" if auxiliary_classifier or num_classes is None else "projection"
     if conditioning not in CONDITIONINGS:
@@ -211,6 +207,7 @@ def mlp_critic(
     >>> mlp_critic(units=32, num_classes=8, auxiliary_classifier=True).output_shape
     [(None, 1), (None, 8)]
     """
+    num_classes = check_num_classes(num_classes)
     conditioning = _critic_options(num_classes, conditioning, auxiliary_classifier, q_outputs)
     x_in = keras.Input((input_dim,), name="x")
     inputs = _critic_inputs(x_in, num_classes)
@@ -314,6 +311,7 @@ def dcgan_critic(
     """
     side, _, channels = _check_image_shape(image_shape)
     _normalization(normalization, "check")
+    num_classes = check_num_classes(num_classes)
     conditioning = _critic_options(num_classes, conditioning, auxiliary_classifier, q_outputs)
     steps = max(2, int(math.ceil(math.log2(side / 4))))  # at least two, so every critic can normalize
     x_in = keras.Input((side, side, channels), name="image")

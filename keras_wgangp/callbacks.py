@@ -397,6 +397,12 @@ class SampleImages(keras.callbacks.Callback):
                     f"sweep_code={self.sweep_code} but the model has {len(latent_codes)} latent code(s)."
                 )
             code = latent_codes[self.sweep_code]
+            dims = getattr(code, "dims", None)
+            if dims is not None and not 0 <= self.sweep_dim < dims:
+                raise ValueError(
+                    f"sweep_dim={self.sweep_dim} but latent code {self.sweep_code} has {dims} "
+                    f"dimension(s); pass sweep_dim in [0, {dims})."
+                )
             if hasattr(code, "num_categories"):
                 values = np.arange(code.num_categories)
             else:

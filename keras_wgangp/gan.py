@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_wgangp import codes, losses, penalties, pipeline
+from keras_wgangp._options import check_num_classes
 from keras_wgangp._random import OrderedSeedGenerator, draw
 from keras_wgangp.export import export_generator
 
@@ -111,14 +112,6 @@ def _check_penalties(penalty) -> list:
         return []
     items = list(penalty) if isinstance(penalty, (list, tuple)) else [penalty]
     return [_fresh(penalties.get(item)) for item in items]
-
-
-def _check_num_classes(num_classes):
-    if num_classes is None:
-        return None
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
-        raise ValueError(f"`num_classes` must be an integer >= 2 or None, got {num_classes!r}.")
-    return int(num_classes)
 
 
 def _check_codes(latent_codes) -> list:
@@ -313,7 +306,7 @@ class GAN(keras.Model):
             raise ValueError(f"`clip_value` must be > 0 or None, got {clip_value!r}.")
         if ema_decay is not None and not 0.0 < ema_decay < 1.0:
             raise ValueError(f"`ema_decay` must be in (0, 1) or None, got {ema_decay!r}.")
-        self.num_classes = _check_num_classes(num_classes)
+        self.num_classes = check_num_classes(num_classes)
         if classifier_weight is not None:
             if self.num_classes is None:
                 raise ValueError(

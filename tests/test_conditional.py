@@ -104,6 +104,12 @@ def test_option_errors():
     g, c = A.mlp_generator(units=8), A.mlp_critic(units=8)
     with pytest.raises(ValueError, match="num_classes"):
         kw.GAN(g, c, num_classes=1)
+    with pytest.raises(ValueError, match="num_classes"):
+        A.mlp_critic(units=8, num_classes=2.0)
+    # NumPy integers are accepted alike by the model and the architectures.
+    three = np.int64(3)
+    assert kw.GAN(A.mlp_generator(units=8, num_classes=three), A.mlp_critic(units=8, num_classes=three),
+                  num_classes=three).num_classes == 3  # fmt: skip
     with pytest.raises(ValueError, match="needs labels"):
         kw.GAN(g, c, classifier_weight=1.0)
     with pytest.raises(ValueError, match="need num_classes"):
@@ -406,6 +412,10 @@ def test_sample_images_one_row_per_class_and_code_sweep(tmp_path):
     assert len(set(arguments["codes"][0][:3].tolist())) == 1  # the other code is fixed along a row
     sweep.on_epoch_end(0)
     assert os.path.exists(sweep.paths[0])
+    wrong_dim = kw.callbacks.SampleImages(str(tmp_path / "wrong"), sweep_code=1, sweep_dim=1)
+    wrong_dim.set_model(info)
+    with pytest.raises(ValueError, match=r"sweep_dim=1 but latent code 1 has 1 dimension"):
+        wrong_dim._layout()
 
 
 # ------------------------------------------------------------ learning
