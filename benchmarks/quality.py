@@ -17,13 +17,16 @@ update) on the two Gaussian mixtures, everything but the objective shared.
 
 `--catalogue` runs every method (weight clipping, WGAN-GP, WGAN-LP, hinge
 + R1, non-saturating + R1, minimax, least squares, non-saturating + DRAGAN,
-relativistic average, BEGAN and `best`, the recipe of `keras-wgangp
-train` at this script's step budget) on the three toys and the 16x16 digits, and on digits also the
-conditional WGAN-GPs (concatenated label, projection critic, ACGAN). On
-digits the columns are the classes the in-package classifier finds at
-p >= 0.9 (each >= 5 % of 1,000 samples), the share of such confident
-samples, and the FID of 1,000 EMA samples against the 360 held-out digits.
-`--methods`, `--datasets` and `--name` run and save any part of it.
+relativistic average, BEGAN and `best`, the recipe of `keras-wgangp train`
+at this script's step budget) on the three toys and the 16x16 digits, and on
+digits also the conditional WGAN-GPs (concatenated label, projection critic,
+ACGAN). Digits get `--digits-steps` generator steps (1,000 in the catalogue:
+a digits step costs about three toy steps). On digits the columns are the
+classes the in-package classifier finds at p >= 0.9 (each >= 5 % of 1,000
+samples), the share of such confident samples, and the FID of 1,000 EMA
+samples against the 360 held-out digits. `--methods`, `--datasets` and
+`--name` run and save any part of it; `--combine` folds saved parts into one
+table with a row per method and a column per dataset.
 
 It also writes one PNG with a row per method and a column per dataset:
 samples over the critic's contours (the story of the paper's Figures 1-2),
@@ -32,7 +35,7 @@ or a grid of digits.
     python benchmarks/quality.py            # 3 seeds x 2000 steps, about 15 CPU minutes
     python benchmarks/quality.py --quick    # 1 seed x 400 steps, about 1.5 minutes
     python benchmarks/quality.py --losses   # 6 methods x 2 datasets x 3 seeds, about 30 minutes
-    python benchmarks/quality.py --catalogue --seeds 1   # 14 methods x 4 datasets, an hour or more
+    python benchmarks/quality.py --catalogue   # 3 seeds: toys 47 minutes, digits DIGITS_MIN minutes
 
 Shared settings (see benchmarks/README.md for why): 3x128 ReLU MLPs, batch
 256, 5 critic steps, Adam(1e-3, 0.5, 0.9), EMA 0.999; lambda = 1 for the
@@ -248,6 +251,9 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="1 seed, 400 steps")
     parser.add_argument("--steps", type=int, help="generator steps per run [2000; quick 400]")
+    parser.add_argument(
+        "--digits-steps", type=int, help="generator steps per digits run [--steps; catalogue 1000]"
+    )
     parser.add_argument("--seeds", type=int, help="seeds per cell [3; quick 1]")
     parser.add_argument("--datasets", default="8gaussians,25gaussians,swissroll")
     parser.add_argument("--methods", default="wgan-gp,wgan-clip", help=f"any of {', '.join(METHODS)}")
@@ -261,10 +267,20 @@ def main(argv=None) -> int:
         action="store_true",
         help=f"every method ({CATALOGUE}; on digits also {CONDITIONAL}) on the three toys and digits",
     )
+    parser.add_argument(
+        "--combine",
+        metavar="STEMS",
+        help="instead of training, merge saved results (e.g. catalogue_toys,catalogue_digits) "
+        "into one row per method, EMA samples, means over seeds; written to --name [catalogue]",
+    )
     parser.add_argument("--name", help="file stem in --output [quality, losses or catalogue]")
     parser.add_argument("--output", default="benchmarks/results", help="folder for the .md/.json/.png")
     args = parser.parse_args(argv)
+    if args.combine:
+        return combine(args.combine.split(","), args.output, args.name or "catalogue")
     steps = args.steps or (400 if args.quick else 2000)
+    # A digits step costs about 3x a toy step: the catalogue gives digits half the steps.
+    digits_steps = args.digits_steps or (min(steps, 1000) if args.catalogue else steps)
     seeds = args.seeds or (1 if args.quick else 3)
     if args.losses:
         args.methods, args.datasets = LOSS_TABLE, "8gaussians,25gaussians"
@@ -285,13 +301,14 @@ def main(argv=None) -> int:
                 continue  # the conditional methods are measured on digits
             runs = []
             for seed in range(seeds):
-                gan, seconds = train(method, dataset, steps, seed)
+                gan, seconds = train(method, dataset, digits_steps if dataset == "digits" else steps, seed)
                 runs.append({**measure(gan, dataset, seed), "seconds": seconds})
                 print(f"{method} {dataset} seed {seed}: {json.dumps(runs[-1])}", flush=True)
                 if seed == 0:
                     axes = figure.add_subplot(len(methods), len(datasets), r * len(datasets) + c + 1)
                     _panel(axes, gan, dataset, f"{method} / {dataset}")
-            rows.append({"method": method, "dataset": dataset, "runs": runs})
+            rows.append({"method": method, "dataset": dataset, "runs": runs,
+                         "steps": digits_steps if dataset == "digits" else steps})  # fmt: skip
 
     header = ("| method | dataset | modes (raw) | HQ % (raw) | modes (EMA) | HQ % (EMA) | SWD or FID (EMA) "
               "| mean ‖∇D(x̂)‖ | s/run |")  # fmt: skip
@@ -310,9 +327,10 @@ def main(argv=None) -> int:
         )
     machine = f"{os.cpu_count()} CPU cores, TensorFlow {tf.__version__}, Keras {keras.__version__}"
     table = "\n".join(lines)
-    note = (f"{steps} generator steps x {CRITIC_STEPS} critic steps, {seeds} seed(s); toys: batch {BATCH}, "
-            f"3x{UNITS} MLPs; digits: batch {DIGITS_BATCH}, DCGAN filters {DIGITS_FILTERS}; {machine}; "
-            f"total {time.perf_counter() - total_start:.0f} s")  # fmt: skip
+    digits_note = f" (digits {digits_steps})" if digits_steps != steps and "digits" in datasets else ""
+    note = (f"{steps}{digits_note} generator steps x {CRITIC_STEPS} critic steps, {seeds} seed(s); "
+            f"toys: batch {BATCH}, 3x{UNITS} MLPs; digits: batch {DIGITS_BATCH}, DCGAN filters "
+            f"{DIGITS_FILTERS}; {machine}; total {time.perf_counter() - total_start:.0f} s")  # fmt: skip
     print("\n" + table + "\n\n" + note)
     stem = args.name or ("losses" if args.losses else "catalogue" if args.catalogue else "quality")
     with open(os.path.join(args.output, f"{stem}.md"), "w") as handle:
@@ -320,10 +338,64 @@ def main(argv=None) -> int:
             f"`python benchmarks/quality.py {' '.join(argv or sys.argv[1:])}`\n\n{table}\n\n{note}\n"
         )
     with open(os.path.join(args.output, f"{stem}.json"), "w") as handle:
-        json.dump({"steps": steps, "seeds": seeds, "rows": rows, "machine": machine}, handle, indent=2)
+        json.dump(
+            {"steps": steps, "digits_steps": digits_steps, "seeds": seeds, "rows": rows, "machine": machine},
+            handle,
+            indent=2,
+        )
     FigureCanvasAgg(figure)
     figure.tight_layout()
     figure.savefig(os.path.join(args.output, f"{stem}.png"), dpi=80)
+    _quantize_png(os.path.join(args.output, f"{stem}.png"))
+    return 0
+
+
+def _quantize_png(path: str, colors: int = 64) -> None:
+    """Rewrites the PNG with a 64-colour palette: thousands of translucent
+    points make a full-colour PNG of the catalogue several MB."""
+    from PIL import Image  # a dependency of matplotlib
+
+    with Image.open(path) as image:
+        palette = image.convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
+    palette.save(path, optimize=True)
+
+
+def combine(stems: list[str], folder: str, name: str) -> int:
+    """Writes `name`.md: one row per method, one column group per dataset, from
+    the JSON files `stems` (EMA samples; mean over seeds, each seed in brackets)."""
+    cells, methods, datasets, notes = {}, [], [], []
+    for stem in stems:
+        with open(os.path.join(folder, f"{stem}.json")) as handle:
+            saved = json.load(handle)
+        steps = sorted({row.get("steps", saved["steps"]) for row in saved["rows"]})
+        notes.append(f"{stem}: {' or '.join(map(str, steps))} generator steps, {saved['seeds']} seed(s)")
+        for row in saved["rows"]:
+            methods += [row["method"]] if row["method"] not in methods else []
+            datasets += [row["dataset"]] if row["dataset"] not in datasets else []
+            cells[row["method"], row["dataset"]] = row["runs"]
+
+    def cell(runs, dataset):
+        if runs is None:
+            return "–"
+        mean = statistics.mean
+        modes = f"{mean(r['modes_ema'] for r in runs):.1f}/{runs[0]['num_modes']}"
+        per_seed = " / ".join(f"{r['hq_ema']:.0f}" for r in runs)
+        hq = f"{mean(r['hq_ema'] for r in runs):.1f} % ({per_seed})"
+        if dataset == "digits":
+            return f"{modes}, {hq}, FID {mean(r['fid_ema'] for r in runs):.2f}"
+        return f"{modes}, {hq}, SWD {mean(r['swd_ema'] for r in runs):.3f}"
+
+    header = "| method | " + " | ".join(datasets) + " |"
+    lines = [header, "|" + "---|" * (len(datasets) + 1)]
+    for method in methods:
+        row = [cell(cells.get((method, dataset)), dataset) for dataset in datasets]
+        lines.append(f"| {method} | " + " | ".join(row) + " |")
+    table = "\n".join(lines)
+    legend = ("Each cell: modes (digits: classes at p >= 0.9 with >= 5 % of samples), high-quality % "
+              "mean (per seed), and SWD or FID, all of EMA samples. " + "; ".join(notes) + ".")  # fmt: skip
+    print(table + "\n\n" + legend)
+    with open(os.path.join(folder, f"{name}.md"), "w") as handle:
+        handle.write(f"`python benchmarks/quality.py --combine {','.join(stems)}`\n\n{table}\n\n{legend}\n")
     return 0
 
 

@@ -104,8 +104,9 @@ def test_quality_catalogue_paths_run(tmp_path):
     # A few steps through the toy and digits paths, the conditional ones included.
     script = os.path.join(ROOT, "benchmarks", "quality.py")
     result = subprocess.run(
-        [sys.executable, script, "--steps", "3", "--seeds", "1", "--methods", "wgan-lp,best,acgan",
-         "--datasets", "8gaussians,digits", "--name", "smoke", "--output", str(tmp_path)],
+        [sys.executable, script, "--steps", "3", "--digits-steps", "2", "--seeds", "1",
+         "--methods", "wgan-lp,best,acgan", "--datasets", "8gaussians,digits",
+         "--name", "smoke", "--output", str(tmp_path)],
         capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
@@ -114,6 +115,7 @@ def test_quality_catalogue_paths_run(tmp_path):
     # acgan is conditional: measured on digits only.
     assert cells == [("wgan-lp", "8gaussians"), ("wgan-lp", "digits"), ("best", "8gaussians"),
                      ("best", "digits"), ("acgan", "digits")]  # fmt: skip
+    assert [row["steps"] for row in rows] == [3, 2, 3, 2, 2]
     for row in rows:
         run = row["runs"][0]
         assert np.isfinite(run["grad_norm"]) and run["grad_norm"] > 0
@@ -121,3 +123,15 @@ def test_quality_catalogue_paths_run(tmp_path):
             assert np.isfinite(run["fid_ema"]) and run["num_modes"] == 10
     assert "FID" in (tmp_path / "smoke.md").read_text()
     assert (tmp_path / "smoke.png").exists()
+
+    # --combine folds saved tables into one row per method, a column per dataset.
+    combined = subprocess.run(
+        [sys.executable, script, "--combine", "smoke", "--output", str(tmp_path), "--name", "wide"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert combined.returncode == 0, combined.stderr[-3000:]
+    table = (tmp_path / "wide.md").read_text().splitlines()
+    assert table[2] == "| method | 8gaussians | digits |"
+    assert "smoke: 2 or 3 generator steps, 1 seed(s)" in table[-1]
+    acgan = next(line for line in table if line.startswith("| acgan |"))
+    assert acgan.split(" | ")[1] == "–" and "FID" in acgan  # no toy cell, a digits cell
