@@ -35,7 +35,7 @@ or a grid of digits.
     python benchmarks/quality.py            # 3 seeds x 2000 steps, about 15 CPU minutes
     python benchmarks/quality.py --quick    # 1 seed x 400 steps, about 1.5 minutes
     python benchmarks/quality.py --losses   # 6 methods x 2 datasets x 3 seeds, about 30 minutes
-    python benchmarks/quality.py --catalogue   # 3 seeds: toys 47 minutes, digits DIGITS_MIN minutes
+    python benchmarks/quality.py --catalogue   # 3 seeds: toys 47 minutes, digits about 80
 
 Shared settings (see benchmarks/README.md for why): 3x128 ReLU MLPs, batch
 256, 5 critic steps, Adam(1e-3, 0.5, 0.9), EMA 0.999; lambda = 1 for the
@@ -103,7 +103,8 @@ METHODS = {
     "ns-dragan": {"loss": "non_saturating", "penalty": lambda d: penalties.DRAGAN(10.0)},
     "relativistic": {"loss": "relativistic_average"},
     "began": {"loss": "began", "critic": _began_critic},
-    # The recipe of `keras-wgangp train`, at this script's step budget: on
+    # The recipe of `keras-wgangp train`, at this script's step budget (on
+    # swissroll non-saturating + R1 since the catalogue run): on
     # 8gaussians and swissroll 1 critic step with a 2x critic rate, on
     # 25gaussians 5 critic steps, both with rates decayed linearly to 0; on
     # digits WGAN-GP at constant rates (the EMA every method has).
@@ -148,11 +149,13 @@ def train(method: str, dataset: str, steps: int, seed: int):
         raise ValueError(f"{method} runs on digits only")
     keras.utils.set_random_seed(seed)
     generator, critic = _networks(method, dataset)
-    penalty = settings.get("penalty")
+    penalty, loss = settings.get("penalty"), settings["loss"]
+    if settings.get("recipe") and dataset == "swissroll":  # the CLI's swissroll objective
+        penalty, loss = (lambda d: penalties.R1(gamma=1.0)), "non_saturating"
     gan = kw.GAN(
         generator,
         critic,
-        loss=settings["loss"],
+        loss=loss,
         penalty=penalty(dataset) if penalty else None,
         critic_steps=1 if settings.get("recipe") and dataset in ("8gaussians", "swissroll") else CRITIC_STEPS,
         clip_value=settings.get("clip_value"),
