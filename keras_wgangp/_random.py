@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
 
 
 class OrderedSeedGenerator(keras.random.SeedGenerator):
@@ -12,10 +11,15 @@ class OrderedSeedGenerator(keras.random.SeedGenerator):
     Keras's `next()` copies the state and then assigns the advanced state
     with no dependency between the two, so inside a `tf.function` the copy
     could observe the new state and two draws could share a seed. Same
-    sequence of seeds otherwise.
+    sequence of seeds otherwise. JAX and PyTorch run the two in program
+    order already.
     """
 
     def next(self, ordered=True):
+        if keras.backend.backend() != "tensorflow":
+            return super().next(ordered=ordered)
+        import tensorflow as tf
+
         seed = self.state.value * 1
         with tf.control_dependencies([seed]):
             super().next(ordered=ordered)
@@ -40,13 +44,19 @@ def draw(distribution, rows, tail, seed=None, dtype: str = "float32"):
     Returns:
         A tensor of shape `(rows,) + tail`.
     """
-    context = tf.distribute.get_replica_context()
-    replicas = context.num_replicas_in_sync if context is not None else 1
+    context, replicas = None, 1
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        context = tf.distribute.get_replica_context()
+        replicas = context.num_replicas_in_sync if context is not None else 1
     if isinstance(rows, int):
         shape = (rows * replicas,) + tuple(tail)  # static
     else:
-        rows = tf.cast(rows, tf.int32)
-        shape = tf.concat([[rows * replicas], tf.constant(tail, tf.int32, shape=[len(tail)])], 0)
+        rows = keras.ops.cast(rows, "int32")
+        shape = keras.ops.concatenate(
+            [keras.ops.reshape(rows * replicas, (1,)), keras.ops.array(tail, "int32")], 0
+        )
     values = distribution(shape, seed=seed, dtype=dtype)
     if replicas == 1:
         return values

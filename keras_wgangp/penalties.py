@@ -9,22 +9,27 @@ with ε ~ U[0, 1] drawn once per example. The norm is taken per example over
 all non-batch axes, so the same code serves vectors, sequences and images.
 
 The penalty objects (`GradientPenalty`, `DRAGAN`, `R1`, `R2`) share one
-input-gradient routine, `squared_gradient_norms`. That routine (a nested
-`tf.GradientTape`) and `skip_zero_second_derivatives` are TensorFlow-only;
-the arithmetic around them is `keras.ops`.
+input-gradient routine, `squared_gradient_norms`, which differentiates with
+the Keras backend's own autodiff (a nested `tf.GradientTape`, `jax.grad`, or
+`torch.autograd.grad(create_graph=True)`); the arithmetic around it is
+`keras.ops`, so every penalty works on TensorFlow, JAX and PyTorch.
+`skip_zero_second_derivatives` is a TensorFlow speed-up and does nothing on
+the other backends.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import keras
-import tensorflow as tf
 
-from keras_wgangp import _zero_skip
+from keras_wgangp import _autodiff, _zero_skip
 from keras_wgangp._options import Configurable, resolve
 from keras_wgangp._random import draw
+
+Tensor = Any  # a backend tensor: tf.Tensor, jax.Array or torch.Tensor
 
 __all__ = [
     "DRAGAN",
@@ -44,7 +49,7 @@ __all__ = [
 ]
 
 
-def sample_epsilon(batch_size, rank: int, seed=None, dtype: str = "float32") -> tf.Tensor:
+def sample_epsilon(batch_size, rank: int, seed=None, dtype: str = "float32") -> Tensor:
     """Draws the interpolation weights ε ~ U[0, 1], one per example.
 
     The result has shape `(batch_size, 1, ..., 1)` with `rank` axes in all, so
@@ -69,11 +74,11 @@ def sample_epsilon(batch_size, rank: int, seed=None, dtype: str = "float32") -> 
     (8, 1, 1, 1)
     """
     if not isinstance(batch_size, int):
-        batch_size = tf.reshape(tf.cast(batch_size, tf.int32), [])
+        batch_size = keras.ops.reshape(keras.ops.cast(batch_size, "int32"), ())
     return draw(keras.random.uniform, batch_size, (1,) * (rank - 1), seed=seed, dtype=dtype)
 
 
-def interpolate(real: tf.Tensor, fake: tf.Tensor, epsilon: tf.Tensor) -> tf.Tensor:
+def interpolate(real: Tensor, fake: Tensor, epsilon: Tensor) -> Tensor:
     """Returns x̂ = ε·real + (1 − ε)·fake (Algorithm 1, line 6).
 
     Args:
@@ -87,15 +92,16 @@ def interpolate(real: tf.Tensor, fake: tf.Tensor, epsilon: tf.Tensor) -> tf.Tens
 
     Examples:
 
-    >>> x = interpolate(tf.zeros((2, 3)), tf.ones((2, 3)), tf.constant([[0.25], [1.0]]))
-    >>> x.numpy().tolist()
+    >>> ops = keras.ops
+    >>> x = interpolate(ops.zeros((2, 3)), ops.ones((2, 3)), ops.array([[0.25], [1.0]]))
+    >>> ops.convert_to_numpy(x).tolist()
     [[0.75, 0.75, 0.75], [0.0, 0.0, 0.0]]
     """
     epsilon = keras.ops.cast(epsilon, real.dtype)
     return fake + epsilon * (real - fake)
 
 
-def _safe_norm(squared: tf.Tensor) -> tf.Tensor:
+def _safe_norm(squared: Tensor) -> Tensor:
     # sqrt has an infinite derivative at 0, which turns into NaN in the
     # critic's gradient when ∇D(x̂) is exactly zero. The double `where` keeps
     # both the value (0) and its gradient (0) finite there, with no bias
@@ -105,10 +111,11 @@ def _safe_norm(squared: tf.Tensor) -> tf.Tensor:
     return keras.ops.where(positive, keras.ops.sqrt(safe), keras.ops.zeros_like(squared))
 
 
-def gradient_norms(critic: Callable, inputs: tf.Tensor, training: bool = True) -> tf.Tensor:
+def gradient_norms(critic: Callable, inputs: Tensor, training: bool = True) -> Tensor:
     """Returns ‖∇ₓ D(x)‖₂ for each example of `inputs`, in float32.
 
-    The gradient is recorded on an inner `tf.GradientTape`, so the result is
+    The gradient is taken with the backend's autodiff (an inner
+    `tf.GradientTape`, `jax.grad` or `torch.autograd.grad`), so the result is
     itself differentiable with respect to the critic's weights (the
     second-order term WGAN-GP needs). The norm is computed in float32 even
     under a mixed-precision policy.
@@ -125,13 +132,13 @@ def gradient_norms(critic: Callable, inputs: tf.Tensor, training: bool = True) -
     Examples:
 
     >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    >>> gradient_norms(critic, tf.zeros((4, 2))).shape
-    TensorShape([4])
+    >>> tuple(gradient_norms(critic, keras.ops.zeros((4, 2))).shape)
+    (4,)
     """
     return _safe_norm(squared_gradient_norms(critic, inputs, training))
 
 
-def squared_gradient_norms(critic: Callable, inputs: tf.Tensor, training: bool = True) -> tf.Tensor:
+def squared_gradient_norms(critic: Callable, inputs: Tensor, training: bool = True) -> Tensor:
     """Returns ‖∇ₓ D(x)‖₂² for each example of `inputs`, in float32.
 
     The input-gradient routine every penalty shares: the gradient is taken on
@@ -151,24 +158,17 @@ def squared_gradient_norms(critic: Callable, inputs: tf.Tensor, training: bool =
     Examples:
 
     >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
-    >>> squared_gradient_norms(critic, tf.zeros((3, 2))).numpy().tolist()
+    >>> keras.ops.convert_to_numpy(squared_gradient_norms(critic, keras.ops.zeros((3, 2)))).tolist()
     [2.0, 2.0, 2.0]
     """
-    inputs = tf.convert_to_tensor(inputs)
-    with tf.GradientTape() as tape:
-        tape.watch(inputs)
-        scores = _call(critic, inputs, training)
-        # Sum, not mean: each example's score depends only on that example,
-        # so d(sum)/dx_i = dD(x_i)/dx_i exactly.
-        total = tf.reduce_sum(tf.cast(scores, tf.float32))
-    grads = tf.cast(tape.gradient(total, inputs), tf.float32)
-    rank = grads.shape.rank
-    # Static axes when the rank is known keep the graph's shapes static.
-    axes = list(range(1, rank)) if rank is not None else tf.range(1, tf.rank(grads))
-    return tf.reduce_sum(tf.square(grads), axis=axes)
+    # The gradient of the sum, not the mean: each example's score depends
+    # only on that example, so d(sum)/dx_i = dD(x_i)/dx_i exactly.
+    grads = _autodiff.input_gradients(lambda x: _call(critic, x, training), inputs)
+    axes = tuple(range(1, len(grads.shape)))
+    return keras.ops.sum(keras.ops.square(grads), axis=axes)
 
 
-def penalty_from_norms(norms: tf.Tensor, target_norm: float = 1.0) -> tf.Tensor:
+def penalty_from_norms(norms: Tensor, target_norm: float = 1.0) -> Tensor:
     """Returns mean((norms − target_norm)²), the two-sided penalty of eq. 3.
 
     Args:
@@ -180,7 +180,7 @@ def penalty_from_norms(norms: tf.Tensor, target_norm: float = 1.0) -> tf.Tensor:
 
     Examples:
 
-    >>> float(penalty_from_norms(tf.constant([0.0, 2.0])))
+    >>> float(penalty_from_norms(keras.ops.array([0.0, 2.0])))
     1.0
     """
     norms = keras.ops.cast(norms, "float32")
@@ -189,14 +189,14 @@ def penalty_from_norms(norms: tf.Tensor, target_norm: float = 1.0) -> tf.Tensor:
 
 def gradient_penalty(
     critic: Callable,
-    real: tf.Tensor,
-    fake: tf.Tensor,
+    real: Tensor,
+    fake: Tensor,
     *,
     target_norm: float = 1.0,
     seed=None,
-    epsilon: tf.Tensor | None = None,
+    epsilon: Tensor | None = None,
     training: bool = True,
-) -> tf.Tensor:
+) -> Tensor:
     """The WGAN-GP gradient penalty E[(‖∇D(x̂)‖₂ − target_norm)²].
 
     From Gulrajani et al. 2017, "Improved Training of Wasserstein GANs",
@@ -221,16 +221,15 @@ def gradient_penalty(
     Examples:
 
     >>> critic = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    >>> gp = gradient_penalty(critic, tf.zeros((8, 3)), tf.ones((8, 3)), seed=1)
-    >>> gp.shape
-    TensorShape([])
+    >>> gp = gradient_penalty(critic, keras.ops.zeros((8, 3)), keras.ops.ones((8, 3)), seed=1)
+    >>> tuple(gp.shape)
+    ()
     """
-    real = tf.convert_to_tensor(real)
-    fake = tf.cast(tf.convert_to_tensor(fake), real.dtype)
-    if real.shape.rank is not None and real.shape.rank < 2:
+    real, fake = _as_pair(real, fake)
+    if len(real.shape) < 2:
         raise ValueError(f"gradient_penalty needs batched inputs of rank >= 2; got shape {real.shape}.")
     if epsilon is None:
-        epsilon = sample_epsilon(tf.shape(real)[0], len(real.shape), seed=seed)
+        epsilon = sample_epsilon(_rows(real), len(real.shape), seed=seed)
     x_hat = interpolate(real, fake, epsilon)
     return penalty_from_norms(gradient_norms(critic, x_hat, training), target_norm)
 
@@ -256,7 +255,8 @@ def skip_zero_second_derivatives() -> Iterator[bool]:
     `tf.control_dependencies([loss])`: a bias gradient then no longer
     depends on the forward pass on x̂, and TensorFlow does not order that
     pass's use of the bias before the bias update by itself.
-    `GAN.train_step` (and so `WGANGP`) does both. The gradient functions are looked
+    `GAN.train_step` (and so `WGANGP`) does both. On JAX and PyTorch
+    this context does nothing and yields `False`. The gradient functions are looked
     up when the gradient is built, so inside a `tf.function` the context
     only needs to be active while tracing. While it is active,
     gradient-function lookups are patched process-wide; a lock serialises
@@ -274,6 +274,7 @@ def skip_zero_second_derivatives() -> Iterator[bool]:
     >>> critic = keras.Sequential(
     ...     [keras.Input((2,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)]
     ... )
+    >>> import tensorflow as tf
     >>> x_hat = tf.random.uniform((4, 2))
     >>> with tf.GradientTape() as tape:
     ...     penalty = penalty_from_norms(gradient_norms(critic, x_hat))
@@ -282,6 +283,9 @@ def skip_zero_second_derivatives() -> Iterator[bool]:
     >>> [tuple(g.shape) for g in grads if g is not None]
     [(2, 8), (8, 1)]
     """
+    if keras.backend.backend() != "tensorflow":
+        yield False  # the other backends have no such gradient registry
+        return
     with _zero_skip.patched_registry() as active:
         yield active
 
@@ -339,10 +343,10 @@ class Penalty(Configurable):
     def __init__(self, every: int = 1):
         self.every = _check_every(every)
 
-    def compute(self, critic, real, fake, seed=None) -> tuple[tf.Tensor, dict]:
+    def compute(self, critic, real, fake, seed=None) -> tuple[Tensor, dict]:
         raise NotImplementedError
 
-    def __call__(self, critic, real, fake, seed=None) -> tf.Tensor:
+    def __call__(self, critic, real, fake, seed=None) -> Tensor:
         return self.compute(critic, real, fake, seed=seed)[0]
 
     def get_config(self) -> dict:
@@ -369,7 +373,8 @@ class GradientPenalty(Penalty):
     Examples:
 
     >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
-    >>> round(float(GradientPenalty()(critic, tf.zeros((4, 2)), tf.ones((4, 2)), seed=0)), 4)  # 10·(√2 − 1)²
+    >>> real, fake = keras.ops.zeros((4, 2)), keras.ops.ones((4, 2))
+    >>> round(float(GradientPenalty()(critic, real, fake, seed=0)), 4)  # 10·(√2 − 1)²
     1.7157
     """
 
@@ -383,8 +388,7 @@ class GradientPenalty(Penalty):
         self.one_sided = bool(one_sided)
 
     def compute(self, critic, real, fake, seed=None):
-        real = tf.convert_to_tensor(real)
-        fake = tf.cast(tf.convert_to_tensor(fake), real.dtype)
+        real, fake = _as_pair(real, fake)
         epsilon = sample_epsilon(_rows(real), len(real.shape), seed=seed)
         norms = gradient_norms(critic, interpolate(real, fake, epsilon))
         excess = norms - self.target
@@ -404,7 +408,12 @@ class GradientPenalty(Penalty):
 
 def _rows(x):
     # A Python int when the batch size is static keeps the draws' shapes static.
-    return x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
+    return x.shape[0] if x.shape[0] is not None else keras.ops.shape(x)[0]
+
+
+def _as_pair(real, fake):
+    real = keras.ops.convert_to_tensor(real)
+    return real, keras.ops.cast(keras.ops.convert_to_tensor(fake), real.dtype)
 
 
 @keras.saving.register_keras_serializable(package="keras_wgangp")
@@ -425,7 +434,7 @@ class DRAGAN(Penalty):
     Examples:
 
     >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
-    >>> round(float(DRAGAN()(critic, tf.random.normal((8, 2)), None, seed=0)), 4)  # 10·(√2 − 1)²
+    >>> round(float(DRAGAN()(critic, keras.random.normal((8, 2)), None, seed=0)), 4)  # 10·(√2 − 1)²
     1.7157
     """
 
@@ -438,12 +447,12 @@ class DRAGAN(Penalty):
         self.perturbation = _check_weight("perturbation", perturbation)
 
     def compute(self, critic, real, fake=None, seed=None):
-        real = tf.convert_to_tensor(real)
+        real = keras.ops.convert_to_tensor(real)
         if isinstance(seed, int):  # two draws: derive distinct streams from one int
             seed = keras.random.SeedGenerator(seed)
         rows, rank = _rows(real), len(real.shape)
         if None in real.shape[1:]:
-            noise = keras.random.uniform(tf.shape(real), seed=seed, dtype=real.dtype)
+            noise = keras.random.uniform(keras.ops.shape(real), seed=seed, dtype=real.dtype)
         else:
             noise = draw(keras.random.uniform, rows, tuple(real.shape[1:]), seed=seed, dtype=real.dtype)
         delta = self.perturbation * keras.ops.std(real) * noise
@@ -468,7 +477,7 @@ class R1(Penalty):
     Examples:
 
     >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
-    >>> float(R1(gamma=10.0)(critic, tf.zeros((4, 2)), None))  # 10/2·‖(1, 1)‖²
+    >>> float(R1(gamma=10.0)(critic, keras.ops.zeros((4, 2)), None))  # 10/2·‖(1, 1)‖²
     10.0
     """
 
@@ -483,7 +492,7 @@ class R1(Penalty):
         return real
 
     def compute(self, critic, real, fake=None, seed=None):
-        points = tf.convert_to_tensor(self._points(real, fake))
+        points = keras.ops.convert_to_tensor(self._points(real, fake))
         value = keras.ops.mean(squared_gradient_norms(critic, points))
         return 0.5 * self.gamma * value, {self.name: value}
 
@@ -503,7 +512,7 @@ class R2(R1):
     Examples:
 
     >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
-    >>> float(R2(gamma=2.0)(critic, None, tf.zeros((4, 2))))
+    >>> float(R2(gamma=2.0)(critic, None, keras.ops.zeros((4, 2))))
     2.0
     """
 

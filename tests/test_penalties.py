@@ -1,4 +1,8 @@
-"""Exact values of the gradient penalty and the classic bugs it must not have."""
+"""Exact values of the gradient penalty and the classic bugs it must not have.
+
+Backend-agnostic (marked `backends`): `test_backends.py` runs this module
+again under JAX and PyTorch; the TensorFlow-only tests skip there.
+"""
 
 import contextlib
 
@@ -6,28 +10,32 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import weight_gradients
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import keras_wgangp as kw
 from keras_wgangp.penalties import gradient_norms, interpolate, penalty_from_norms, sample_epsilon
 
+pytestmark = pytest.mark.backends
+ops = keras.ops
+tf_only = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow-only")
 SHAPES = {"rank2": (5,), "rank3": (4, 3), "rank4": (3, 3, 2)}
 
 
 def linear_critic(w):
-    w = tf.constant(w, tf.float32)
+    w = ops.convert_to_tensor(np.asarray(w, "float32"))
 
     def critic(x):
-        axes = list(range(1, len(x.shape)))
-        return tf.reduce_sum(x * w, axis=axes)
+        axes = tuple(range(1, len(x.shape)))
+        return ops.sum(x * w, axis=axes)
 
     return critic
 
 
 def quadratic_critic(x):
-    axes = list(range(1, len(x.shape)))
-    return 0.5 * tf.reduce_sum(tf.square(x), axis=axes)
+    axes = tuple(range(1, len(x.shape)))
+    return 0.5 * ops.sum(ops.square(x), axis=axes)
 
 
 @pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
@@ -80,8 +88,8 @@ def test_epsilon_is_one_uniform_draw_per_example():
     # ‖∇D(x̂)‖ = (1 − ε)√d and, with u = 1 − ε ~ U[0,1],
     # E[GP] = E[(u√d − 1)²] = d/3 − √d + 1.
     d, n = 16, 40_000
-    real = tf.zeros((n, d))
-    fake = tf.ones((n, d))
+    real = np.zeros((n, d), "float32")
+    fake = np.ones((n, d), "float32")
     got = float(kw.gradient_penalty(quadratic_critic, real, fake, seed=7))
     per_example_uniform = d / 3 - np.sqrt(d) + 1  # 2.333
     per_element_uniform = (np.sqrt(d / 3) - 1) ** 2  # ≈ 1.71 (ε drawn per element)
@@ -92,7 +100,7 @@ def test_epsilon_is_one_uniform_draw_per_example():
 
 
 def test_sample_epsilon_shape_and_distribution():
-    eps = sample_epsilon(20_000, rank=4, seed=3).numpy()
+    eps = ops.convert_to_numpy(sample_epsilon(20_000, rank=4, seed=3))
     assert eps.shape == (20_000, 1, 1, 1)
     assert eps.min() >= 0.0 and eps.max() <= 1.0
     # Uniform moments: mean 1/2, variance 1/12.
@@ -101,8 +109,8 @@ def test_sample_epsilon_shape_and_distribution():
 
 
 def test_interpolate_endpoints():
-    real, fake = tf.fill((2, 3), 5.0), tf.fill((2, 3), -1.0)
-    out = interpolate(real, fake, tf.constant([[1.0], [0.0]])).numpy()
+    real, fake = ops.full((2, 3), 5.0), ops.full((2, 3), -1.0)
+    out = ops.convert_to_numpy(interpolate(real, fake, ops.array([[1.0], [0.0]])))
     np.testing.assert_array_equal(out[0], 5.0)
     np.testing.assert_array_equal(out[1], -1.0)
 
@@ -110,13 +118,11 @@ def test_interpolate_endpoints():
 def test_zero_gradient_gives_finite_penalty_and_gradient():
     # A critic whose input gradient is exactly zero: sqrt(0) must not give NaN.
     critic = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, kernel_initializer="zeros")])
-    x = tf.random.normal((8, 4))
-    with tf.GradientTape() as tape:
-        gp = kw.gradient_penalty(critic, x, x + 1.0)
-    grads = tape.gradient(gp, critic.trainable_variables)
-    assert float(gp) == pytest.approx(1.0)
+    x = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")
+    gp, grads = weight_gradients(lambda: kw.gradient_penalty(critic, x, x + 1.0), critic.trainable_variables)
+    assert gp == pytest.approx(1.0)
     for g in grads:
-        assert g is None or np.isfinite(g.numpy()).all()
+        assert g is None or np.isfinite(g).all()
 
 
 def test_penalty_gradient_matches_closed_form_for_linear_critic():
@@ -124,14 +130,13 @@ def test_penalty_gradient_matches_closed_form_for_linear_critic():
     w0 = np.array([[0.3], [-1.2], [0.5]], "float32")
     critic = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     critic.layers[-1].set_weights([w0, np.zeros(1, "float32")])
-    x = tf.random.normal((5, 3))
-    with tf.GradientTape() as tape:
-        gp = kw.gradient_penalty(critic, x, -x)
-    grad_w = tape.gradient(gp, critic.layers[-1].kernel).numpy()
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype("float32")
+    _, (grad_w,) = weight_gradients(lambda: kw.gradient_penalty(critic, x, -x), [critic.layers[-1].kernel])
     norm = np.linalg.norm(w0)
     np.testing.assert_allclose(grad_w, 2 * (norm - 1) * w0 / norm, rtol=1e-5)
 
 
+@tf_only
 def test_dynamic_batch_size_in_a_graph():
     critic = linear_critic(np.full((3,), 0.5, "float32"))
 
@@ -146,18 +151,18 @@ def test_dynamic_batch_size_in_a_graph():
 
 
 def test_penalty_from_norms():
-    assert float(penalty_from_norms(tf.constant([1.0, 1.0]))) == 0.0
-    assert float(penalty_from_norms(tf.constant([0.0, 3.0]))) == pytest.approx(2.5)
+    assert float(penalty_from_norms(ops.array([1.0, 1.0]))) == 0.0
+    assert float(penalty_from_norms(ops.array([0.0, 3.0]))) == pytest.approx(2.5)
 
 
 def test_gradient_norms_are_per_example():
-    x = tf.constant([[3.0, 4.0], [0.0, 0.0]])
-    np.testing.assert_allclose(gradient_norms(quadratic_critic, x).numpy(), [5.0, 0.0])
+    x = ops.array([[3.0, 4.0], [0.0, 0.0]])
+    np.testing.assert_allclose(ops.convert_to_numpy(gradient_norms(quadratic_critic, x)), [5.0, 0.0])
 
 
 def test_rank_one_input_is_rejected():
     with pytest.raises(ValueError, match="rank >= 2"):
-        kw.gradient_penalty(quadratic_critic, tf.zeros(3), tf.zeros(3))
+        kw.gradient_penalty(quadratic_critic, ops.zeros(3), ops.zeros(3))
 
 
 # ---------------------------------------------------- skipping exact zeros
@@ -196,6 +201,7 @@ def _critic_loss_and_tape(critic, seed=0):
     return loss, tape
 
 
+@tf_only
 @pytest.mark.parametrize("make_critic", CRITICS.values(), ids=CRITICS.keys())
 def test_skipping_zero_second_derivatives_leaves_gradients_unchanged(make_critic):
     critic = make_critic()
@@ -232,6 +238,7 @@ def _count_ops(critic, skip, op_type):
     return sum(op.type == op_type for op in graph.get_operations())
 
 
+@tf_only
 @pytest.mark.parametrize("name", ["leaky_relu", "relu", "relu6"])
 def test_skipping_removes_the_backward_pass_of_zeros_through_the_critic(name):
     # Without skipping, TF backpropagates zeros through the forward pass on x̂:
@@ -242,6 +249,7 @@ def test_skipping_removes_the_backward_pass_of_zeros_through_the_critic(name):
     assert usual - skipped == 2
 
 
+@tf_only
 def test_curved_activations_keep_their_second_derivative_path():
     critic = CRITICS["elu"]()
     assert _count_ops(critic, False, "Conv2DBackpropFilter") == _count_ops(
@@ -249,6 +257,7 @@ def test_curved_activations_keep_their_second_derivative_path():
     )
 
 
+@tf_only
 def test_gradient_registry_is_restored_even_after_an_error():
     from tensorflow.python.framework import ops
 
@@ -332,9 +341,7 @@ def test_penalty_objects_reject_bad_options_and_names():
 
 def test_r1_is_finite_with_a_zero_gradient():
     critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="zeros")])
-    x = tf.zeros((4, 2))
-    with tf.GradientTape() as tape:
-        value = kw.penalties.R1()(critic, x, None)
-    grads = tape.gradient(value, critic.trainable_variables)
-    assert float(value) == 0.0
-    assert all(np.isfinite(g.numpy()).all() for g in grads if g is not None)
+    x = np.zeros((4, 2), "float32")
+    value, grads = weight_gradients(lambda: kw.penalties.R1()(critic, x, None), critic.trainable_variables)
+    assert value == 0.0
+    assert all(np.isfinite(g).all() for g in grads if g is not None)
