@@ -47,7 +47,8 @@ def plot_critic_contour(
     real data (orange) and the generator's samples (green). For a
     conditional model the samples are drawn for the classes in turn and
     coloured by label, and the contours show the critic's score averaged
-    over the classes.
+    over the classes. For a packed critic (`pack=m`) the contours are
+    D(x, x, …, x), the score of m copies of the point.
 
     Args:
         gan: A `GAN` (or `WGANGP`) with 2-D data.
@@ -124,6 +125,9 @@ def _critic_values(gan, points: np.ndarray) -> np.ndarray:
         out = out[0] if isinstance(out, (list, tuple)) else out
         return keras.ops.convert_to_numpy(out).reshape(-1)
 
+    pack = getattr(gan, "pack", 1)
+    if pack > 1:  # a packed critic's slice through m copies of the same point
+        return score(np.tile(points, (1, pack)))
     if num_classes is None:
         return score(points)
     return np.mean([score([points, np.full(len(points), c, "int32")]) for c in range(num_classes)], axis=0)

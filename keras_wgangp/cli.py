@@ -59,6 +59,7 @@ TOY_DEFAULTS = {
     "lr_schedule": "linear",
     "loss": "wasserstein",
     "penalty": "gradient_penalty",
+    "pack": 1,
 }
 # Images: the paper's lambda = 10 and 5 critic steps, with the DCGAN-style
 # Adam(2e-4, 0.5, 0.9) that trains faster than (1e-4, 0, 0.9) on the digits,
@@ -80,6 +81,7 @@ IMAGE_DEFAULTS = {
     "lr_schedule": "constant",
     "loss": "wasserstein",
     "penalty": "gradient_penalty",
+    "pack": 1,
 }
 # 25gaussians: one or two critic steps collapsed onto a single mode here, so
 # it keeps 5 critic steps and equal learning rates. Swissroll: with WGAN-GP
@@ -203,6 +205,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "--lr-schedule",
         choices=["constant", "linear"],
         help=f"constant learning rates, or both decayed linearly to 0 over the run {both('lr_schedule')}",
+    )
+    train.add_argument(
+        "--pack",
+        type=int,
+        help=f"PacGAN packing: the critic scores groups of this many examples (1: no packing) {both('pack')}",
     )
     train.add_argument(
         "--ema-decay",
@@ -332,9 +339,13 @@ def _resolve(args) -> str | None:
         return f"--architecture {args.architecture} needs image data; the toy datasets use mlp"
     if not toy and args.architecture == "mlp":
         return "--architecture mlp is for the 2-D toy datasets; use dcgan or resnet for images"
-    for name in ("epochs", "batch_size", "critic_steps", "width", "latent_dim"):
+    for name in ("epochs", "batch_size", "critic_steps", "width", "latent_dim", "pack"):
         if getattr(args, name) < 1:
             return f"--{name.replace('_', '-')} must be >= 1"
+    if args.batch_size % args.pack:
+        return f"--batch-size {args.batch_size} must be a multiple of --pack {args.pack}"
+    if args.pack > 1 and args.conditional:
+        return "--pack scores groups of examples, so it cannot be combined with --conditional"
     if args.steps is not None and args.steps % args.epochs:
         return (
             f"--steps {args.steps} is not a multiple of --epochs {args.epochs}: every epoch runs "
@@ -371,28 +382,32 @@ def _build_gan(args, data_shape, total_steps, num_classes=None):
             "conditioning": None if acgan else args.conditioning,
             "auxiliary_classifier": acgan,
         }
+    # With --pack m the critic sees m examples joined along the last axis.
+    critic_shape = (*data_shape[:-1], data_shape[-1] * args.pack)
     if args.architecture == "mlp":
         generator = arch.mlp_generator(
             args.latent_dim, data_shape[0], units=args.width, num_classes=num_classes
         )
-        critic = arch.mlp_critic(data_shape[0], units=args.width, **conditional)
+        critic = arch.mlp_critic(critic_shape[0], units=args.width, **conditional)
     elif args.architecture == "dcgan":
         generator = arch.dcgan_generator(
             args.latent_dim, data_shape, filters=args.width, num_classes=num_classes
         )
-        critic = arch.dcgan_critic(data_shape, filters=args.width, **conditional)
+        critic = arch.dcgan_critic(critic_shape, filters=args.width, **conditional)
     elif num_classes is not None:
         raise ValueError("--conditional works with --architecture mlp or dcgan")
     else:
         generator = arch.resnet_generator(args.latent_dim, data_shape, dim=args.width)
-        critic = arch.resnet_critic(data_shape, dim=args.width)
+        critic = arch.resnet_critic(critic_shape, dim=args.width)
     if args.loss == "began":
         width = {"mlp": args.width, "dcgan": args.width, "resnet": args.width // 4}[args.architecture]
         # A bottleneck no wider than the data, so the autoencoder cannot learn the identity.
-        critic = arch.began_critic(data_shape, units=width, code_dim=min(32, int(np.prod(data_shape))))
+        critic = arch.began_critic(critic_shape, units=width, code_dim=min(32, int(np.prod(data_shape))))
     if args.loss == "began" and num_classes is not None:
         raise ValueError("--loss began has no conditional critic; drop --conditional")
     options = {"critic_steps": args.critic_steps, "seed": args.seed, "ema_decay": args.ema_decay or None}
+    if args.pack > 1:
+        options["pack"] = args.pack
     if num_classes is not None:
         options["num_classes"] = num_classes
         if args.conditioning == "acgan":

@@ -14,14 +14,17 @@ import warnings
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from keras_wgangp import codes, losses, penalties, pipeline
+from keras_wgangp import backends, codes, losses, penalties, pipeline
 from keras_wgangp._options import check_num_classes
 from keras_wgangp._random import OrderedSeedGenerator, draw
 from keras_wgangp.export import export_generator
 
 __all__ = ["GAN"]
+
+ops = keras.ops
+# The backend's gradient, update and control-flow primitives (see `backends`).
+_step = backends.current()
 
 
 def _dcgan_adam() -> keras.optimizers.Optimizer:
@@ -52,7 +55,26 @@ def _infer_latent_dim(generator, conditional: bool, code_size: int) -> int:
     )
 
 
+def _pack(x, pack: int):
+    """PacGAN packing: (B, ..., C) -> (B/pack, ..., pack·C), consecutive rows
+    joined along the last axis (features for vectors, channels for images).
+    Rows past the last full pack are dropped."""
+    if pack == 1:
+        return x
+    ops = keras.ops
+    shape = ops.shape(x)
+    packs = shape[0] // pack
+    x = x[: packs * pack]
+    inner = tuple(x.shape[1:])
+    x = ops.reshape(x, (packs, pack) + inner)
+    if len(inner) > 1:  # move the pack axis next to the channels
+        x = ops.moveaxis(x, 1, -2)
+    return ops.reshape(x, (packs,) + inner[:-1] + (pack * inner[-1],))
+
+
 def _multi_worker(strategy) -> bool:
+    import tensorflow as tf
+
     extended = getattr(strategy, "extended", None)
     in_multi_worker = getattr(extended, "_in_multi_worker_mode", lambda: False)
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and in_multi_worker()
@@ -82,24 +104,21 @@ def _clone_generator(generator, example_inputs):
     return clone
 
 
-def _apply_after(optimizer, grads, variables, computed) -> None:
-    """Applies `grads` once every tensor in `computed` exists.
-
-    TensorFlow orders each variable read before the next write of that
-    variable, but not the ops that consume the value read. With the zero
-    skip, a bias gradient no longer passes through the critic's forward pass
-    on x̂, so the bias update could run while that forward pass was still
-    using the bias, and it then saw the updated value in some runs. Waiting
-    for the loss and the penalties' metrics, which depend on every forward
-    pass of the update, makes each update read only the previous weights.
-    """
-    with tf.control_dependencies(computed):
-        optimizer.apply_gradients(zip(grads, variables, strict=True))
-
-
 def _has_batch_norm(model) -> bool:
     layers = model._flatten_layers() if hasattr(model, "_flatten_layers") else []
     return any(isinstance(layer, keras.layers.BatchNormalization) for layer in layers)
+
+
+def _check_pack(pack, num_classes, latent_codes) -> int:
+    if isinstance(pack, bool) or not isinstance(pack, (int, np.integer)) or pack < 1:
+        raise ValueError(f"`pack` must be an integer >= 1 (1: no packing), got {pack!r}.")
+    if pack > 1 and (num_classes is not None or latent_codes):
+        raise ValueError(
+            "`pack` > 1 (PacGAN) scores groups of examples, so it cannot be combined with "
+            "num_classes (one label per example) or latent_codes (one code per example); "
+            "use pack=1 for conditional and InfoGAN models."
+        )
+    return int(pack)
 
 
 def _fresh(obj):
@@ -133,7 +152,7 @@ class _Scores:
 
     def __init__(self, outputs, classifier: bool, info: bool):
         outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-        self.score = tf.reshape(outputs.pop(0), [-1])
+        self.score = ops.reshape(outputs.pop(0), (-1,))
         self.logits = outputs.pop(0) if classifier else None
         self.q = outputs.pop(0) if info else None
 
@@ -166,7 +185,7 @@ def _metric_names(adversarial_loss, penalty_list, extra=()) -> list[list[str]]:
 
 
 @keras.saving.register_keras_serializable(package="keras_wgangp")
-class GAN(keras.Model):
+class GAN(_step.Trainer, keras.Model):
     """A generative adversarial network with a pluggable loss and penalties.
 
     `fit` trains with the alternating scheme of Algorithm 1 of Gulrajani et
@@ -254,6 +273,15 @@ class GAN(keras.Model):
             None for a critic without a classifier head. Needs `num_classes`.
         latent_codes: InfoGAN codes: a list of `keras_wgangp.codes` objects.
         info_weight: Weight of the mutual-information term (InfoGAN's λ).
+        pack: PacGAN's packing degree m (Lin et al. 2018): the critic scores
+            groups of m examples joined along the last axis, so it takes
+            `(batch/m, ..., m·C)` (for toys `mlp_critic(input_dim=m·d)`;
+            for images `m·C` channels). Real and fake batches are packed
+            before the critic, so penalties are taken at interpolates of
+            packed groups, one ε per group. Fakes are packed with fakes
+            only. `batch_size` should be a multiple of m; a partial last
+            group is padded by reusing examples. 1 (the default) packs
+            nothing. Not with `num_classes` or `latent_codes`.
         **kwargs: Passed to `keras.Model` (for example `name`).
 
     The default optimizers (`compile()` with none given) are one
@@ -290,6 +318,7 @@ class GAN(keras.Model):
         classifier_weight: float | None = None,
         latent_codes=None,
         info_weight: float = 1.0,
+        pack: int = 1,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -307,6 +336,7 @@ class GAN(keras.Model):
         if ema_decay is not None and not 0.0 < ema_decay < 1.0:
             raise ValueError(f"`ema_decay` must be in (0, 1) or None, got {ema_decay!r}.")
         self.num_classes = check_num_classes(num_classes)
+        self.pack = _check_pack(pack, num_classes, latent_codes)
         if classifier_weight is not None:
             if self.num_classes is None:
                 raise ValueError(
@@ -332,7 +362,7 @@ class GAN(keras.Model):
         self.generator_ema = None
         if ema_decay:
             self.generator_ema = _clone_generator(
-                generator, self._generator_inputs(tf.zeros((1, self.input_dim)))
+                generator, self._generator_inputs(ops.zeros((1, self.input_dim)))
             )
         self.seed_generator = OrderedSeedGenerator(seed, name="wgangp_seed")
         # State of the loss (BEGAN's k): tracked, so saved with the weights.
@@ -405,7 +435,7 @@ class GAN(keras.Model):
         if self.num_classes is None:
             return z
         if labels is None:
-            labels = tf.zeros(tf.shape(z)[:1], tf.int32)
+            labels = ops.zeros((ops.shape(z)[0],), "int32")
         return [z, labels]
 
     def _critic_inputs(self, x, labels):
@@ -510,6 +540,7 @@ class GAN(keras.Model):
             "classifier_weight": self.classifier_weight,
             "latent_codes": [keras.saving.serialize_keras_object(code) for code in self.latent_codes],
             "info_weight": self.info_weight,
+            "pack": self.pack,
         }
 
     @classmethod
@@ -754,8 +785,15 @@ class GAN(keras.Model):
             kwargs.pop(unsupported, None)
         if self.generator_optimizer is None:
             raise RuntimeError(f"Call `compile()` on the {type(self).__name__} model before `fit()`.")
+        if self.pack > 1 and batch_size is not None and batch_size % self.pack:
+            raise ValueError(
+                f"`batch_size` ({batch_size}) must be a multiple of pack={self.pack}, so that "
+                "every critic update scores whole packed groups."
+            )
         # The epoch number seeds the array shuffle, so a run resumed at
         # epoch k (BackupAndRestore) sees the same order as an uninterrupted one.
+        import tensorflow as tf  # the input pipeline is tf.data on every backend
+
         epoch_variable = tf.Variable(initial_epoch, dtype=tf.int64, trainable=False)
         dataset, (sample, sample_labels) = pipeline.make_dataset(
             x, batch_size, self.critic_steps, shuffle and epoch_variable, y=y, num_classes=self.num_classes
@@ -779,30 +817,24 @@ class GAN(keras.Model):
                 **kwargs,
             )
 
-    def train_step(self, data):
+    # ------------------------------------------------------ the training step
+    # Written once in keras.ops; `train_step` itself comes from the backend's
+    # `Trainer` mixin (keras_wgangp.backends), which calls `_train_step`.
+    def _train_step(self, data):
         real_all, labels_all = pipeline.unpack_xy(data, self.conditional)
-        # Every op of the step, optimizer counters and random draws included,
-        # waits for the data: when Keras calls the step once more on an
-        # exhausted dataset of unknown length, nothing may advance.
-        waits = [real_all] if labels_all is None else [real_all, labels_all]
-        with tf.control_dependencies(waits):
-            return self._train_step(real_all, labels_all)
-
-    def _train_step(self, real_all, labels_all=None):
         k = self.critic_steps
         static_n = real_all.shape[0]
-        if static_n is not None and static_n % k == 0:
+        if static_n is not None and static_n % k == 0 and (static_n // k) % self.pack == 0:
             # Full groups: Python-int sizes keep every shape static in the
             # graph, which the penalty's double backward needs to run fast.
             n = m = None
             rows = static_n // k
         else:
-            n = tf.shape(real_all)[0]
+            n = ops.shape(real_all)[0]
             m = (n + k - 1) // k  # == batch_size except in a partial last group
+            m = (m + self.pack - 1) // self.pack * self.pack  # whole packs
             rows = m
-        # Gradients are summed over replicas; dividing each replica's mean
-        # loss by the replica count makes the sum the global-batch mean.
-        replicas = self.distribute_strategy.num_replicas_in_sync
+        replicas = _step.replicas(self)
         labels = None
         for i in range(k):
             if n is None:
@@ -810,10 +842,10 @@ class GAN(keras.Model):
                 if labels_all is not None:
                     labels = labels_all[i * rows : (i + 1) * rows]
             else:
-                index = (tf.range(m) + i * m) % n
-                real = tf.gather(real_all, index)
+                index = (ops.arange(m) + i * m) % n
+                real = ops.take(real_all, index, axis=0)
                 if labels_all is not None:
-                    labels = tf.gather(labels_all, index)
+                    labels = ops.take(labels_all, index, axis=0)
             self._critic_update(real, labels, rows, replicas)
         g_loss = self._generator_update(real, labels, rows, replicas)
         if self.generator_ema is not None:
@@ -821,10 +853,10 @@ class GAN(keras.Model):
         self.generator_loss_tracker.update_state(g_loss)
         logs = {metric.name: metric.result() for metric in self.metrics}
         logs["loss"] = logs["critic_loss"]
-        if _multi_worker(self.distribute_strategy):
+        if keras.backend.backend() == "tensorflow" and _multi_worker(self.distribute_strategy):
             # Keras reduces multi-worker logs with reduce(MEAN, axis=0), which
             # needs a batch axis; a length-1 vector reduces to the scalar.
-            logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+            logs = {name: ops.reshape(value, (1,)) for name, value in logs.items()}
         return logs
 
     def _draw_latents(self, rows):
@@ -835,27 +867,29 @@ class GAN(keras.Model):
         columns = sum(code.random_columns for code in self.latent_codes)
         uniform = draw(keras.random.uniform, rows, (columns,), seed=self.seed_generator)
         code_columns = codes.from_uniform(self.latent_codes, uniform)
-        return tf.concat([z, tf.cast(code_columns, z.dtype)], axis=1), code_columns
+        return ops.concatenate([z, ops.cast(code_columns, z.dtype)], axis=1), code_columns
 
     def _critic_update(self, real, labels, rows, replicas):
         critic_vars = self.critic.trainable_variables
         z, code_columns = self._draw_latents(rows)
-        # Generated outside the tape: no generator gradients are needed here.
-        fake = tf.cast(self.generator(self._generator_inputs(z, labels), training=True), real.dtype)
-        extra_logs = {}
-        with tf.GradientTape() as tape:
+        # No generator gradients are needed here.
+        fake = self.generator(self._generator_inputs(z, labels), training=True)
+        fake = ops.cast(ops.stop_gradient(fake), real.dtype)
+        real, fake = _pack(real, self.pack), _pack(fake, self.pack)
+
+        def loss_fn():
+            extra_logs = {}
             real_out, fake_out = self._score(real, fake, labels)
-            real_scores, fake_scores = real_out.score, fake_out.score
-            d_loss = self.adversarial_loss.critic_loss(real_scores, fake_scores)
+            d_loss = self.adversarial_loss.critic_loss(real_out.score, fake_out.score)
             if self.classifier_weight is not None:
                 classifier_loss = _cross_entropy(labels, real_out.logits) + _cross_entropy(
                     labels, fake_out.logits
                 )
                 d_loss = d_loss + self.classifier_weight * classifier_loss
-                predicted = tf.cast(tf.argmax(real_out.logits, axis=-1), labels.dtype)
+                predicted = ops.cast(ops.argmax(real_out.logits, axis=-1), labels.dtype)
                 extra_logs["classifier_loss"] = classifier_loss
-                extra_logs["classifier_accuracy"] = tf.reduce_mean(
-                    tf.cast(tf.equal(predicted, labels), tf.float32)
+                extra_logs["classifier_accuracy"] = ops.mean(
+                    ops.cast(ops.equal(predicted, labels), "float32")
                 )
             if self.latent_codes:
                 info = codes.mutual_information_penalty(self.latent_codes, fake_out.q, code_columns)
@@ -867,16 +901,17 @@ class GAN(keras.Model):
                 d_loss = d_loss + term
                 penalty_results.append((values, ran))
             scaled = self.critic_optimizer.scale_loss(d_loss / replicas)
-        # Same gradients, minus a backward pass of zeros through the
-        # penalties' forward passes.
-        with penalties.skip_zero_second_derivatives():
-            grads = tape.gradient(scaled, critic_vars)
+            aux = (d_loss, real_out.score, fake_out.score, extra_logs, penalty_results)
+            return scaled, aux
+
+        aux, grads = _step.gradients(loss_fn, critic_vars, self)
+        d_loss, real_scores, fake_scores, extra_logs, penalty_results = aux
         computed = [d_loss] + [value for values, _ in penalty_results for value in values]
-        _apply_after(self.critic_optimizer, grads, critic_vars, computed)
+        _step.apply(self.critic_optimizer, grads, critic_vars, computed)
         if self.clip_value is not None:
             for variable in critic_vars:
-                variable.assign(tf.clip_by_value(variable, -self.clip_value, self.clip_value))
-        with tf.control_dependencies([d_loss]):  # BEGAN reads k in d_loss, then writes it
+                variable.assign(ops.clip(variable, -self.clip_value, self.clip_value))
+        with _step.ordered([d_loss]):  # BEGAN reads k in d_loss, then writes it
             loss_logs = self.adversarial_loss.after_critic_update(real_scores, fake_scores)
         self.critic_loss_tracker.update_state(d_loss)
         for name, value in extra_logs.items():
@@ -900,48 +935,52 @@ class GAN(keras.Model):
 
         def compute():
             term, values = penalty.compute(critic, real, fake, seed=self.seed_generator)
-            return term, [tf.cast(values[name], tf.float32) for name in penalty.metric_names]
+            return term, [ops.cast(values[name], "float32") for name in penalty.metric_names]
 
         if penalty.every == 1:
             term, values = compute()
             return term, values, 1.0
 
         def skip():
-            return tf.zeros((), tf.float32), [tf.zeros((), tf.float32) for _ in penalty.metric_names]
+            return ops.zeros((), "float32"), [ops.zeros((), "float32") for _ in penalty.metric_names]
 
         # Lazy regularisation: on critic updates 0, N, 2N, ... only, ×N.
-        run = tf.equal(self.critic_optimizer.iterations % penalty.every, 0)
-        term, values = tf.cond(run, compute, skip)
-        return penalty.every * term, values, tf.cast(run, tf.float32)
+        run = ops.equal(self.critic_optimizer.iterations % penalty.every, 0)
+        term, values = _step.lazy(run, compute, skip)
+        return penalty.every * term, values, ops.cast(run, "float32")
 
     def _generator_update(self, real, labels, rows, replicas):
         generator_vars = self.generator.trainable_variables
         z, code_columns = self._draw_latents(rows)
-        with tf.GradientTape() as tape:
-            fake = self.generator(self._generator_inputs(z, labels), training=True)
+
+        def loss_fn():
+            fake = _pack(self.generator(self._generator_inputs(z, labels), training=True), self.pack)
             fake_out = self._scores(self.critic(self._critic_inputs(fake, labels), training=True))
             real_scores = None
             if self.adversarial_loss.generator_needs_real_scores:
+                packed = _pack(real, self.pack)
                 real_scores = self._scores(
-                    self.critic(self._critic_inputs(real, labels), training=True)
+                    self.critic(self._critic_inputs(packed, labels), training=True)
                 ).score
             g_loss = self.adversarial_loss.generator_loss(fake_out.score, real_scores)
             if self.classifier_weight is not None:
                 g_loss = g_loss + self.classifier_weight * _cross_entropy(labels, fake_out.logits)
+            info = None
             if self.latent_codes:
                 info = codes.mutual_information_penalty(self.latent_codes, fake_out.q, code_columns)
                 g_loss = g_loss + self.info_weight * info
-            scaled = self.generator_optimizer.scale_loss(g_loss / replicas)
-        grads = tape.gradient(scaled, generator_vars)
-        _apply_after(self.generator_optimizer, grads, generator_vars, [g_loss])
+            return self.generator_optimizer.scale_loss(g_loss / replicas), (g_loss, info)
+
+        (g_loss, info), grads = _step.gradients(loss_fn, generator_vars, self)
+        _step.apply(self.generator_optimizer, grads, generator_vars, [g_loss])
         if self.latent_codes:
             self.extra_trackers["info_loss"].update_state(info)
         return g_loss
 
     def _update_ema(self):
         # t counts the generator updates before this one (the optimizer already advanced).
-        step = tf.cast(self.generator_optimizer.iterations, tf.float32) - 1.0
-        decay = tf.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
+        step = ops.cast(self.generator_optimizer.iterations, "float32") - 1.0
+        decay = ops.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
         trainable = {id(v) for v in self.generator.trainable_variables}
         for average, weight in zip(self.generator_ema.weights, self.generator.weights, strict=True):
             if id(weight) in trainable:
@@ -955,11 +994,11 @@ class GAN(keras.Model):
             real_out = self.critic(self._critic_inputs(real, labels), training=True)
             fake_out = self.critic(self._critic_inputs(fake, labels), training=True)
             return self._scores(real_out), self._scores(fake_out)
-        both = tf.concat([real, fake], 0)
-        both_labels = None if labels is None else tf.concat([labels, labels], 0)
+        both = ops.concatenate([real, fake], 0)
+        both_labels = None if labels is None else ops.concatenate([labels, labels], 0)
         outputs = self.critic(self._critic_inputs(both, both_labels), training=True)
         outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-        halves = [tf.split(output, 2) for output in outputs]
+        halves = [ops.split(output, 2) for output in outputs]
         return self._scores([h[0] for h in halves]), self._scores([h[1] for h in halves])
 
     # ---------------------------------------------------------- validation
@@ -974,11 +1013,11 @@ class GAN(keras.Model):
     def _check_compatible(self, sample, labels=None):
         """Runs both networks on a tiny batch, in inference mode, before training."""
         n = len(sample)
-        sample = tf.convert_to_tensor(sample)
-        z = tf.zeros((n, self.input_dim))
+        sample = ops.convert_to_tensor(sample)
+        z = ops.zeros((n, self.input_dim))
         conditional = self.num_classes is not None
         if conditional:
-            labels = tf.constant(labels, tf.int32)
+            labels = ops.convert_to_tensor(np.asarray(labels, "int32"))
         takes = "[z, labels]" if conditional else "z"
         try:
             generated = self.generator(self._generator_inputs(z, labels), training=False)
@@ -1004,6 +1043,8 @@ class GAN(keras.Model):
                 f"data has shape {tuple(sample.shape[1:])}. Change the generator's last layers "
                 "(or reshape the data) so the two match."
             )
+        if self.pack > 1:  # n groups of pack examples
+            sample = _pack(ops.concatenate([sample] * self.pack, 0), self.pack)
         try:
             outputs = self.critic(self._critic_inputs(sample, labels), training=False)
         except Exception as error:
@@ -1012,6 +1053,12 @@ class GAN(keras.Model):
                 if conditional
                 else " If the critic takes labels, pass num_classes=K to the GAN."
             )
+            if self.pack > 1:
+                hint = (
+                    f" With pack={self.pack} the critic scores packed groups of shape "
+                    f"{tuple(sample.shape[1:])}: build it for that input (for example "
+                    f"mlp_critic(input_dim={sample.shape[-1]}))."
+                )
             raise ValueError(
                 f"The critic failed on {'[x, labels]' if conditional else 'x'} with x of shape "
                 f"{sample.shape}: {error}.{hint}"

@@ -80,8 +80,7 @@ def make_dataset(
         if len(x) > 1 and y is None:
             y = x[1]
         x = x[0]
-    if isinstance(x, tf.Tensor):
-        x = x.numpy()
+    x = _to_numpy(x)
     if not isinstance(x, np.ndarray):
         raise TypeError(f"fit takes a NumPy array, a tensor or a tf.data.Dataset; got {type(x).__name__}.")
     _check_dtype(x.dtype)
@@ -100,6 +99,13 @@ def make_dataset(
         labels = _check_labels(y, num_classes, len(x))
     group = (batch_size or DEFAULT_BATCH_SIZE) * critic_steps
     return _array_dataset(x, labels, group, shuffle or None), (x[:2], None if labels is None else labels[:2])
+
+
+def _to_numpy(x):
+    """A tf, JAX or PyTorch tensor as NumPy; anything else unchanged."""
+    if isinstance(x, tf.Tensor) or keras.ops.is_tensor(x):
+        return keras.ops.convert_to_numpy(x)
+    return x
 
 
 def _missing_labels(num_classes) -> ValueError:
@@ -122,9 +128,7 @@ def _check_labels(y, num_classes: int, num_examples: int) -> np.ndarray:
     """Labels as int32 `(n,)`, after checking type, length and range."""
     if y is None:
         raise _missing_labels(num_classes)
-    if isinstance(y, tf.Tensor):
-        y = y.numpy()
-    y = np.asarray(y)
+    y = np.asarray(_to_numpy(y))
     _check_label_dtype(y.dtype)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]

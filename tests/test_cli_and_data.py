@@ -227,3 +227,14 @@ def test_default_train_command_builds_the_toy_recipe(tmp_path):
         assert isinstance(schedule, keras.optimizers.schedules.PolynomialDecay)
         assert schedule.initial_learning_rate == pytest.approx(rate) and schedule.decay_steps == 2
     assert json.loads((out / "summary.json").read_text())["objective"] == "WGAN-GP"
+
+
+def test_train_command_packs_the_critic(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["train", "--steps", "2", "--epochs", "1", "--width", "8", "--batch-size", "16", "--pack", "4"]
+    assert main(args + ["--output", str(out), "--verbose", "0"]) == 0
+    gan = kw.load_model(str(out / "model.keras"))
+    assert gan.pack == 4 and gan.critic.input_shape == (None, 8)  # 4 examples of 2-D
+    assert json.loads((out / "summary.json").read_text())["settings"]["pack"] == 4
+    assert main(["train", "--batch-size", "30", "--pack", "4"]) == 2
+    assert "multiple of --pack 4" in capsys.readouterr().err

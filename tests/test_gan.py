@@ -69,6 +69,7 @@ def test_wgangp_config_keeps_its_constructor_keys():
         "classifier_weight",
         "latent_codes",
         "info_weight",
+        "pack",
     }
     restored = kw.WGANGP.from_config(config)
     assert restored.penalties == [penalties.GradientPenalty(weight=3.0, target=0.5)]

@@ -1,0 +1,150 @@
+"""GAN training, conditioning, EMA, seeding and .keras files on the active backend.
+
+Marked `backends`: `test_backends.py` runs this module under JAX and
+PyTorch as well as here under TensorFlow.
+"""
+
+import keras
+import numpy as np
+import pytest
+
+import keras_wgangp as kw
+
+pytestmark = pytest.mark.backends
+DATA = kw.data.toy_samples("8gaussians", 256, seed=0)
+
+
+def to_numpy(x):
+    return np.asarray(keras.ops.convert_to_numpy(x))
+
+
+def iterations(optimizer) -> int:
+    return int(to_numpy(optimizer.iterations))
+
+
+def small_gan(loss="wasserstein", penalty="gp", **kwargs):
+    generator = kw.architectures.mlp_generator(units=16, depth=2)
+    if loss == "began":
+        critic = kw.architectures.began_critic((2,), units=16, depth=1, code_dim=4)
+    else:
+        critic = kw.architectures.mlp_critic(units=16, depth=2)
+    return kw.GAN(generator, critic, loss=loss, penalty=penalty, seed=3, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "loss, penalty",
+    [
+        ("wasserstein", "gp"),
+        ("wasserstein", "one_sided_gradient_penalty"),
+        ("non_saturating", "r1"),
+        ("hinge", "r2"),
+        ("minimax", "dragan"),
+        ("least_squares", None),
+        ("relativistic_average", "r1"),
+        ("began", None),
+    ],
+)
+def test_every_loss_and_penalty_trains(loss, penalty):
+    gan = small_gan(loss, penalty, critic_steps=2)
+    gan.compile()
+    before = [to_numpy(v) for v in gan.critic.trainable_variables]
+    history = gan.fit(DATA, batch_size=32, epochs=1, verbose=0).history
+    assert all(np.isfinite(values[-1]) for values in history.values()), history
+    # 256 examples in groups of 2 x 32: 4 generator and 8 critic updates.
+    assert iterations(gan.generator_optimizer) == 4 and iterations(gan.critic_optimizer) == 8
+    after = [to_numpy(v) for v in gan.critic.trainable_variables]
+    assert any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+
+
+def test_gradient_penalty_inside_the_step_is_the_closed_form():
+    # A linear critic D(x) = w·x, frozen by SGD(0): the logged norm is ‖w‖
+    # and the logged penalty (‖w‖ − 1)², whatever the batch.
+    w = np.array([[0.6], [-1.7]], "float32")
+    critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, use_bias=False)])
+    critic.layers[0].kernel.assign(w)
+    gan = kw.WGANGP(kw.architectures.mlp_generator(units=8, depth=1), critic, critic_steps=3, seed=0)
+    gan.compile(keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0))
+    history = gan.fit(DATA, batch_size=32, epochs=1, verbose=0).history
+    norm = float(np.linalg.norm(w))
+    np.testing.assert_allclose(history["gradient_norm"][-1], norm, rtol=1e-5)
+    np.testing.assert_allclose(history["gradient_penalty"][-1], (norm - 1) ** 2, rtol=1e-5)
+
+
+def test_lazy_penalty_runs_on_one_update_in_every():
+    gan = small_gan("hinge", kw.penalties.R1(gamma=1.0, every=2), critic_steps=2)
+    gan.compile()
+    gan.fit(DATA, batch_size=32, epochs=1, verbose=0)
+    # The tracker counts the updates where the penalty ran: 0, 2, 4, 6 of 8.
+    tracker = gan.penalty_trackers[0][0]
+    assert float(to_numpy(tracker.count)) == 4.0
+
+
+def test_ema_follows_its_update_rule():
+    # A frozen generator (SGD(0)): its EMA stays equal to it at every step.
+    gan = small_gan("non_saturating", "r1", ema_decay=0.9)
+    gan.compile(keras.optimizers.SGD(0.0), keras.optimizers.Adam(1e-3))
+    gan.fit(DATA, batch_size=64, epochs=1, verbose=0)
+    for average, weight in zip(gan.generator_ema.weights, gan.generator.weights, strict=True):
+        np.testing.assert_allclose(to_numpy(average), to_numpy(weight), rtol=1e-6)
+    # A training generator: after 4 updates the EMA lags behind it.
+    gan = small_gan("non_saturating", "r1", ema_decay=0.9)
+    gan.compile()
+    gan.fit(DATA, batch_size=64, epochs=1, verbose=0)
+    assert not np.allclose(to_numpy(gan.generator_ema.weights[0]), to_numpy(gan.generator.weights[0]))
+
+
+def test_seeded_runs_repeat():
+    results = []
+    for _ in range(2):
+        keras.utils.set_random_seed(0)
+        gan = small_gan("wasserstein", "gp", critic_steps=2)
+        gan.compile()
+        gan.fit(DATA, batch_size=32, epochs=1, verbose=0)
+        results.append(gan.generate(8, seed=1))
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6, atol=1e-7)
+
+
+def test_conditional_gan_trains_and_generates_per_label():
+    x, y = kw.data.toy_samples("8gaussians", 256, seed=0, return_labels=True)
+    gan = kw.WGANGP(
+        kw.architectures.mlp_generator(units=16, depth=2, num_classes=8),
+        kw.architectures.mlp_critic(units=16, depth=2, num_classes=8),
+        num_classes=8,
+        critic_steps=2,
+        seed=0,
+    )
+    gan.compile()
+    history = gan.fit(x, y, batch_size=32, epochs=1, verbose=0).history
+    assert np.isfinite(history["gradient_penalty"][-1])
+    samples = gan.generate(6, seed=0, labels=[0, 1, 2, 3, 4, 5])
+    assert samples.shape == (6, 2)
+
+
+def test_packed_gan_trains():
+    gan = kw.GAN(
+        kw.architectures.mlp_generator(units=16, depth=2),
+        kw.architectures.mlp_critic(input_dim=4, units=16, depth=2),
+        loss="non_saturating",
+        penalty="r1",
+        pack=2,
+        seed=0,
+    )
+    gan.compile()
+    history = gan.fit(DATA, batch_size=64, epochs=1, verbose=0).history
+    assert np.isfinite(history["r1"][-1])
+
+
+def test_keras_file_round_trip_keeps_weights_optimizer_state_and_samples(tmp_path):
+    gan = small_gan("wasserstein", "gp", critic_steps=2, ema_decay=0.99)
+    gan.compile()
+    gan.fit(DATA, batch_size=32, epochs=1, verbose=0)
+    path = str(tmp_path / "gan.keras")
+    gan.save(path)
+    loaded = kw.load_model(path)
+    assert iterations(loaded.critic_optimizer) == iterations(gan.critic_optimizer) == 8
+    for a, b in zip(gan.critic_optimizer.variables, loaded.critic_optimizer.variables, strict=True):
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+    np.testing.assert_array_equal(loaded.generate(5, seed=2), gan.generate(5, seed=2))
+    # Training resumes from the saved state on this backend.
+    loaded.fit(DATA, batch_size=32, epochs=1, verbose=0)
+    assert iterations(loaded.critic_optimizer) == 16
