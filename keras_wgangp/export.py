@@ -1,14 +1,22 @@
 """Exporting a generator as a TensorFlow SavedModel for serving.
 
-The SavedModel needs neither Keras nor keras_wgangp to run. TensorFlow-only;
-`GAN.export` calls `export_generator` with the sampling generator.
+The SavedModel needs neither Keras nor keras_wgangp to run. `GAN.export`
+calls `export_generator` with the sampling generator. Each backend has its
+route to TensorFlow: TensorFlow traces the generator directly; JAX converts
+it with jax2tf through `keras.export.ExportArchive`; PyTorch saves it as a
+`.keras` file and exports it from a TensorFlow-backend child process.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
+import tempfile
 
+import keras
 import tensorflow as tf
 
 __all__ = ["export_generator"]
@@ -70,10 +78,23 @@ def export_generator(
             os.remove(filepath)
 
     latent_codes = list(latent_codes or ())
+    if keras.backend.backend() == "torch":
+        return _export_in_tensorflow(generator, latent_dim, filepath, verbose, num_classes, latent_codes)
     input_dim = latent_dim + sum(code.size for code in latent_codes)
     random_columns = sum(code.random_columns for code in latent_codes)
+    z_spec = tf.TensorSpec((None, input_dim), tf.float32, name="z")
+    label_spec = tf.TensorSpec((None,), tf.int32, name="label")
     archive = ExportArchive()
-    archive.track(generator)
+    if keras.backend.backend() == "jax":
+        # jax2tf converts the generator into a TF function (Keras's export
+        # path); the endpoints below wrap it in TF ops.
+        signature = [z_spec] if num_classes is None else [[z_spec, label_spec]]
+        generate = archive.track_and_add_endpoint("generator", generator, input_signature=signature)
+    else:
+        archive.track(generator)
+
+        def generate(inputs):
+            return generator(inputs, training=False)
 
     def latents(num_samples, seed):
         # Keras's integer seed s is the stateless seed (s, 0): the draws of generate().
@@ -85,14 +106,13 @@ def export_generator(
         )
         return tf.concat([z, from_uniform(latent_codes, uniform)], axis=1)
 
-    z_spec = tf.TensorSpec((None, input_dim), tf.float32, name="z")
     if num_classes is None:
 
         def serve(z):
-            return generator(z, training=False)
+            return generate(z)
 
         def sample(num_samples, seed):
-            return generator(latents(num_samples, seed), training=False)
+            return generate(latents(num_samples, seed))
 
         serve_signature = [z_spec]
         sample_signature = []
@@ -110,21 +130,21 @@ def export_generator(
                 return tf.identity(label)
 
         def serve(z, label):
-            return generator([z, checked(label)], training=False)
+            return generate([z, checked(label)])
 
         def sample(num_samples, seed, label):
             labels = tf.fill([num_samples], checked(label))
-            return generator([latents(num_samples, seed), labels], training=False)
+            return generate([latents(num_samples, seed), labels])
 
-        serve_signature = [z_spec, tf.TensorSpec((None,), tf.int32, name="label")]
+        serve_signature = [z_spec, label_spec]
         sample_signature = [tf.TensorSpec((), tf.int32, name="label")]
-        archive.add_endpoint("num_classes", lambda: tf.constant(num_classes, tf.int32), input_signature=[])
-
-    archive.add_endpoint("serve", serve, input_signature=serve_signature)
-    archive.add_endpoint(
+        _add(archive, "num_classes", lambda: tf.constant(num_classes, tf.int32), [])
+    _add(archive, "serve", serve, serve_signature)
+    _add(
+        archive,
         "sample",
         sample,
-        input_signature=[
+        [
             tf.TensorSpec((), tf.int32, name="num_samples"),
             tf.TensorSpec((), tf.int64, name="seed"),
             *sample_signature,
@@ -132,3 +152,56 @@ def export_generator(
     )
     archive.write_out(filepath, verbose=verbose)
     return filepath
+
+
+def _add(archive, name: str, fn, signature) -> None:
+    # A traced tf.function is added as is on every backend; on JAX a plain
+    # function would be run through jax2tf, which TF ops cannot pass.
+    function = tf.function(fn, input_signature=signature)
+    function.get_concrete_function()
+    archive.add_endpoint(name, function)
+
+
+def _export_in_tensorflow(generator, latent_dim, filepath, verbose, num_classes, latent_codes) -> str:
+    """The PyTorch route: Keras cannot convert torch functions to TF graphs
+    here (that needs torch_xla), so the generator is saved as a .keras file
+    and exported by a TensorFlow-backend child process."""
+    with tempfile.TemporaryDirectory() as folder:
+        model_path = os.path.join(folder, "generator.keras")
+        generator.save(model_path)
+        options = {
+            "model": model_path,
+            "latent_dim": latent_dim,
+            "filepath": os.path.abspath(filepath),
+            "verbose": verbose,
+            "num_classes": num_classes,
+            "latent_codes": [keras.saving.serialize_keras_object(code) for code in latent_codes],
+        }
+        env = dict(os.environ, KERAS_BACKEND="tensorflow")
+        result = subprocess.run(
+            [sys.executable, "-m", "keras_wgangp.export", json.dumps(options)],
+            env=env,
+            capture_output=not verbose,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"Exporting under the TensorFlow backend failed (exit {result.returncode}): "
+                f"{(result.stderr or '')[-2000:]}"
+            )
+    return filepath
+
+
+def _main(argv: list[str]) -> int:
+    """`python -m keras_wgangp.export OPTIONS_JSON`: the child of the PyTorch route."""
+    import keras_wgangp  # noqa: F401  (registers the serializable classes)
+
+    options = json.loads(argv[0])
+    generator = keras.saving.load_model(options.pop("model"), compile=False)
+    codes = [keras.saving.deserialize_keras_object(code) for code in options.pop("latent_codes")]
+    export_generator(generator, latent_codes=codes, **options)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

@@ -104,6 +104,30 @@ def _clone_generator(generator, example_inputs):
     return clone
 
 
+def _portable(config):
+    """An optimizer config that deserializes on every backend. PyTorch's
+    built-in optimizers serialize under their backend module (for example
+    `keras.src.backend.torch.optimizers.torch_adam`), which the other
+    backends cannot import; the public `keras.optimizers` name resolves to
+    each backend's own class."""
+    if isinstance(config, dict) and str(config.get("module", "")).startswith("keras.src.backend."):
+        config = {**config, "module": "keras.optimizers"}
+    return config
+
+
+def _seeded_draw(kind: str, shape, seed) -> np.ndarray:
+    """float32 N(0, 1) or U[0, 1) values: TensorFlow's stateless draw for an
+    int seed (the same numbers on every Keras backend and in the exported
+    SavedModel), the backend's own fresh draw for seed=None."""
+    if seed is None:
+        draw_fn = keras.random.normal if kind == "normal" else keras.random.uniform
+        return keras.ops.convert_to_numpy(draw_fn(shape))
+    import tensorflow as tf
+
+    draw_fn = tf.random.stateless_normal if kind == "normal" else tf.random.stateless_uniform
+    return draw_fn(shape, seed=[int(seed), 0]).numpy()
+
+
 def _has_batch_norm(model) -> bool:
     layers = model._flatten_layers() if hasattr(model, "_flatten_layers") else []
     return any(isinstance(layer, keras.layers.BatchNormalization) for layer in layers)
@@ -501,8 +525,8 @@ class GAN(_step.Trainer, keras.Model):
         self.generator_optimizer = _with_loss_scaling(generator_optimizer, "generator")
         self.critic_optimizer = _with_loss_scaling(critic_optimizer, "critic")
         self._gan_compile_config = {
-            "generator_optimizer": keras.saving.serialize_keras_object(generator_optimizer),
-            "critic_optimizer": keras.saving.serialize_keras_object(critic_optimizer),
+            "generator_optimizer": _portable(keras.saving.serialize_keras_object(generator_optimizer)),
+            "critic_optimizer": _portable(keras.saving.serialize_keras_object(critic_optimizer)),
             "steps_per_execution": steps_per_execution,
             "jit_compile": jit_compile,
             "run_eagerly": run_eagerly,
@@ -518,7 +542,7 @@ class GAN(_step.Trainer, keras.Model):
         config = dict(config)
         for key in ("generator_optimizer", "critic_optimizer"):
             if config.get(key) is not None:
-                config[key] = keras.saving.deserialize_keras_object(config[key])
+                config[key] = keras.saving.deserialize_keras_object(_portable(config[key]))
         # compile builds the optimizers, so the loader can then restore their
         # variables (iterations, moments) from the file.
         self.compile(**config)
@@ -642,10 +666,12 @@ class GAN(_step.Trainer, keras.Model):
     ) -> np.ndarray:
         """Draws `num_samples` examples from the generator (inference mode).
 
-        The noise is `keras.random.normal((num_samples, latent_dim), seed)`;
-        random InfoGAN codes come from one uniform draw with seed `seed + 1`
-        (`keras_wgangp.codes.from_uniform`). The exported `sample` endpoint
-        draws the same numbers.
+        The noise is TensorFlow's stateless normal draw with seed `(seed, 0)`
+        (what `keras.random.normal((num_samples, latent_dim), seed)` draws on
+        the TensorFlow backend); random InfoGAN codes come from one uniform
+        draw with seed `seed + 1` (`keras_wgangp.codes.from_uniform`). The
+        draw is the same on every backend, so a model moved between
+        backends, and its exported `sample` endpoint, give the same samples.
 
         Args:
             num_samples: How many examples to draw.
@@ -681,7 +707,7 @@ class GAN(_step.Trainer, keras.Model):
             raise ValueError(f"num_samples must be >= 0, got {num_samples}.")
         n = int(num_samples)
         if latents is None:
-            z = keras.ops.convert_to_numpy(keras.random.normal((n, self.latent_dim), seed=seed))
+            z = _seeded_draw("normal", (n, self.latent_dim), seed)
         else:
             z = np.asarray(latents, "float32")
             if z.shape != (n, self.latent_dim):
@@ -727,7 +753,7 @@ class GAN(_step.Trainer, keras.Model):
                 f"`codes` needs one entry per latent code ({len(self.latent_codes)}), got {len(fixed)}."
             )
         columns = sum(code.random_columns for code in self.latent_codes)
-        uniform = keras.random.uniform((n, columns), seed=None if seed is None else seed + 1)
+        uniform = _seeded_draw("uniform", (n, columns), None if seed is None else seed + 1)
         drawn = keras.ops.convert_to_numpy(codes.from_uniform(self.latent_codes, uniform))
         parts, start = [], 0
         for code, value in zip(self.latent_codes, fixed, strict=True):

@@ -148,3 +148,40 @@ def test_keras_file_round_trip_keeps_weights_optimizer_state_and_samples(tmp_pat
     # Training resumes from the saved state on this backend.
     loaded.fit(DATA, batch_size=32, epochs=1, verbose=0)
     assert iterations(loaded.critic_optimizer) == 16
+
+
+def test_export_serves_the_samples_of_generate(tmp_path):
+    # TensorFlow traces the generator, JAX converts it with jax2tf, PyTorch
+    # exports from a TensorFlow child process; the SavedModel is the same.
+    import tensorflow as tf
+
+    gan = kw.WGANGP(
+        kw.architectures.mlp_generator(units=8, num_classes=3),
+        kw.architectures.mlp_critic(units=8, num_classes=3),
+        num_classes=3,
+    )
+    gan.compile()
+    path = str(tmp_path / "generator")
+    gan.export(path, verbose=False)
+    served = tf.saved_model.load(path)
+    assert {"serve", "sample", "num_classes"} <= set(served.signatures)
+    sample = served.sample(tf.constant(4), tf.constant(3, tf.int64), tf.constant(2)).numpy()
+    np.testing.assert_allclose(sample, gan.generate(4, seed=3, labels=2), atol=1e-5)
+    z = np.random.default_rng(0).normal(size=(5, 2)).astype("float32")
+    labels = np.array([0, 1, 2, 1, 0], "int32")
+    np.testing.assert_allclose(
+        served.serve(z, labels).numpy(), to_numpy(gan.generator([z, labels])), atol=1e-5
+    )
+
+
+def test_train_command_runs(tmp_path):
+    import json
+
+    from keras_wgangp.cli import main
+
+    out = tmp_path / "run"
+    args = ["train", "--steps", "4", "--epochs", "2", "--width", "8", "--batch-size", "16"]
+    assert main(args + ["--output", str(out), "--verbose", "0"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["generator_steps"] == 4 and summary["critic_steps"] == 4
+    assert (out / "saved_model").is_dir() and (out / "model.keras").is_file()

@@ -73,6 +73,19 @@ class Trainer:
             state.append([v.value for v in self.metrics_variables])
         return tuple(state)
 
+    def _get_state_sharding_spec(self):
+        # With a keras.distribution (DataParallel), the jitted step's output
+        # state keeps each variable's sharding, both optimizers included.
+        return tuple(
+            [v.value.sharding for v in variables]
+            for variables in (
+                self.trainable_variables,
+                self.non_trainable_variables,
+                _optimizer_variables(self),
+                self.metrics_variables,
+            )
+        )
+
     def jax_state_sync(self):
         if not getattr(self, "_jax_state", None) or self._jax_state_synced:
             return
