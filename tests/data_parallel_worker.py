@@ -33,7 +33,7 @@ def one_step(distribution):
     # 128 examples = one group of 2 critic batches of 64: one generator step.
     history = gan.fit(DATA, batch_size=64, epochs=1, shuffle=False, verbose=0).history
     weights = [np.asarray(w) for w in gan.get_weights()]
-    moved = max(float(np.abs(a - b).max()) for a, b in zip(weights, before))
+    moved = max(float(np.abs(a - b).max()) for a, b in zip(weights, before, strict=True))
     devices = len(gan.critic.trainable_variables[0].value.sharding.device_set)
     keras.distribution.set_distribution(None)
     return weights, {
@@ -50,7 +50,7 @@ print(
     json.dumps(
         {
             "devices": len(devices),
-            "max_weight_difference": max(float(np.abs(a - b).max()) for a, b in zip(single, parallel)),
+            "max_weight_difference": max(float(np.abs(a - b).max()) for a, b in zip(single, parallel, strict=True)),
             "logs": [single_logs, parallel_logs],
         }
     )
