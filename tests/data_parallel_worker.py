@@ -50,7 +50,9 @@ print(
     json.dumps(
         {
             "devices": len(devices),
-            "max_weight_difference": max(float(np.abs(a - b).max()) for a, b in zip(single, parallel, strict=True)),
+            "max_weight_difference": max(
+                float(np.abs(a - b).max()) for a, b in zip(single, parallel, strict=True)
+            ),
             "logs": [single_logs, parallel_logs],
         }
     )
