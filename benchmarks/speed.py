@@ -20,7 +20,11 @@ repeat so machine noise hits them alike):
 * ours_lazy4: `keras_wgangp.GAN` with the same loss and a lazy gradient
   penalty (`GradientPenalty(every=4)`: computed on one critic update in 4,
   weighted x4; Karras et al. 2020). Less math than the others, so it is the
-  one contestant that can go below `bare`.
+  one contestant that can go below `bare`;
+* ours_jax, ours_torch: `ours` under KERAS_BACKEND=jax (jit-compiled with
+  XLA, as JAX runs) and KERAS_BACKEND=torch (eager), each in its own child
+  process that stays alive and is timed in the same interleaved repeats;
+  included when jax or torch is importable.
 
 Each repeat times `--steps` generator steps after a warm-up; the table shows
 medians over `--repeats`, ratios ours/other (below 1 means ours is faster),
@@ -280,12 +284,54 @@ CONTESTANTS = {
 }
 
 
+# Contestants that run `ours` under another Keras backend, in a child process.
+BACKEND_CONTESTANTS = {"ours_jax": "jax", "ours_torch": "torch"}
+
+
+def make_in_backend(backend: str):
+    def make(workload: str, jit: bool):
+        env = dict(os.environ, KERAS_BACKEND=backend)
+        cmd = [sys.executable, os.path.abspath(__file__), "--serve", workload, backend]
+        child = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+        def run(steps: int) -> float:
+            child.stdin.write(f"{steps}\n")
+            child.stdin.flush()
+            line = child.stdout.readline()
+            if not line:
+                raise RuntimeError(f"the {backend} contestant's process exited (code {child.poll()})")
+            return float(line)
+
+        return run
+
+    return make
+
+
+for _name, _backend in BACKEND_CONTESTANTS.items():
+    CONTESTANTS[_name] = make_in_backend(_backend)
+
+
+def _make_here(name: str, workload: str, jit: bool):
+    """A contestant in this process (a child for the backend contestants)."""
+    if name in BACKEND_CONTESTANTS:
+        return make_ours(workload, jit=BACKEND_CONTESTANTS[name] == "jax")
+    return CONTESTANTS[name](workload, jit)
+
+
+def importable(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
 def torch_available() -> bool:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return importable("torch")
+
+
+def available(name: str) -> bool:
+    if name == "torch":
+        return torch_available()
+    return name not in BACKEND_CONTESTANTS or importable(BACKEND_CONTESTANTS[name])
 
 
 def _peak_rss_mb() -> float:
@@ -306,7 +352,8 @@ def peak_memory_mb(workload: str, name: str, args) -> float:
     cmd = [sys.executable, os.path.abspath(__file__), "--child", workload, name]
     cmd += ["--jit"] if args.jit else []
     cmd += ["--mixed"] if args.mixed else []
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    env = dict(os.environ, KERAS_BACKEND=BACKEND_CONTESTANTS.get(name, "tensorflow"))
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
     if out.returncode != 0:
         return float("nan")
     return json.loads(out.stdout.strip().splitlines()[-1])["peak_mb"]
@@ -324,17 +371,25 @@ def main(argv=None) -> int:
         help="generator steps per timed repeat, image workload [8; quick 3]; toy: 8x that",
     )
     parser.add_argument("--workloads", default="image,toy")
-    parser.add_argument("--contestants", default="ours,kerasio,bare,torch,ours_lazy4")
+    parser.add_argument("--contestants", default="ours,kerasio,bare,torch,ours_lazy4,ours_jax,ours_torch")
     parser.add_argument("--jit", action="store_true", help="jit_compile=True (XLA) for the TF contestants")
     parser.add_argument("--mixed", action="store_true", help="mixed_float16 policy for the TF contestants")
     parser.add_argument("--no-memory", action="store_true", help="skip the per-contestant memory runs")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.mixed:
         keras.mixed_precision.set_global_policy("mixed_float16")
+    if args.serve:  # a backend contestant: time `ours` for each step count read from stdin
+        workload, backend = args.serve
+        keras.utils.set_random_seed(0)
+        run = make_ours(workload, jit=backend == "jax")
+        for line in sys.stdin:
+            print(run(int(line)), flush=True)
+        return 0
     if args.child:
         workload, name = args.child
-        run = CONTESTANTS[name](workload, args.jit)
+        run = _make_here(name, workload, args.jit)
         run(1)
         run(2)
         print(json.dumps({"peak_mb": _peak_rss_mb()}))
@@ -342,7 +397,7 @@ def main(argv=None) -> int:
 
     repeats = args.repeats or (3 if args.quick else 5)
     steps = args.steps or (3 if args.quick else 8)
-    names = [n for n in args.contestants.split(",") if n != "torch" or torch_available()]
+    names = [n for n in args.contestants.split(",") if available(n)]
     keras.utils.set_random_seed(0)
     lines = []
     for workload in args.workloads.split(","):
@@ -375,6 +430,9 @@ def main(argv=None) -> int:
         print("\n".join(lines[-(3 + len(names)) :]), flush=True)
     device = "GPU" if tf.config.list_physical_devices("GPU") else f"{os.cpu_count()} CPU cores"
     versions = f"TensorFlow {tf.__version__}, Keras {keras.__version__}"
+    for module in ("jax", "torch"):
+        if importable(module) and any(n.endswith(module) for n in names):
+            versions += f", {module} {__import__(module).__version__}"
     print(f"\n{device}; {versions}; jit={args.jit} mixed={args.mixed}")
     return 0
 

@@ -1,5 +1,6 @@
 """Smoke runs of the benchmark scripts and the performance properties of train_step."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -36,12 +37,16 @@ def test_quality_quick_covers_8gaussians(tmp_path):
 def test_speed_quick_runs(tmp_path):
     result = subprocess.run(
         [sys.executable, os.path.join(ROOT, "benchmarks", "speed.py"), "--workloads", "toy", "--repeats", "1",
-         "--steps", "1", "--contestants", "ours,kerasio,bare,ours_lazy4", "--no-memory"],
+         "--steps", "1", "--contestants", "ours,kerasio,bare,ours_lazy4,ours_jax,ours_torch", "--no-memory"],
         capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     for name in ("| ours |", "| kerasio |", "| bare |", "| ours_lazy4 |"):
         assert name in result.stdout
+    # The other backends run in child processes, when installed.
+    for module in ("jax", "torch"):
+        if importlib.util.find_spec(module) is not None:
+            assert f"| ours_{module} |" in result.stdout
 
 
 @pytest.mark.slow
@@ -135,3 +140,16 @@ def test_quality_catalogue_paths_run(tmp_path):
     assert "smoke: 2 or 3 generator steps, 1 seed(s)" in table[-1]
     acgan = next(line for line in table if line.startswith("| acgan |"))
     assert acgan.split(" | ")[1] == "–" and "FID" in acgan  # no toy cell, a digits cell
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="needs jax")
+def test_zero_pass_counts_show_jax_skips_the_zero_path():
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "benchmarks", "zero_pass.py")],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {line.split("|")[1].strip(): line for line in result.stdout.splitlines() if line.startswith("| ")}
+    counts = {name: int(rows[name].split("|")[2]) for name in ("leaky_relu", "relu", "elu")}
+    # ReLU-like critics need no second-derivative path; ELU's curvature does.
+    assert counts["leaky_relu"] == counts["relu"] < counts["elu"], counts
