@@ -1,4 +1,7 @@
-"""Files saved by earlier releases keep loading (fixtures/make_fixture.py writes them)."""
+"""Files saved by earlier releases keep loading (fixtures/make_fixture.py writes them).
+
+Marked `backends`: test_backends.py loads them under JAX and PyTorch too.
+"""
 
 import glob
 import json
@@ -8,6 +11,8 @@ import numpy as np
 import pytest
 
 import keras_wgangp as kw
+
+pytestmark = pytest.mark.backends
 
 FIXTURES = sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "*.keras")))
 
@@ -20,6 +25,7 @@ def test_there_are_fixtures_for_each_release():
         f"wgangp-{kw.__version__}.keras",
         f"gan-{kw.__version__}.keras",
         f"cgan-{kw.__version__}.keras",
+        f"pacgan-{kw.__version__}.keras",
     } <= names
 
 
@@ -46,6 +52,8 @@ def test_release_fixture_loads_with_its_samples_and_optimizer_state(path):
             assert type(obj).__name__ == saved["class"]
             assert {k: obj.get_config()[k] for k in saved["config"]} == saved["config"]
         assert [float(np.asarray(v)) for v in gan.loss_variables] == pytest.approx(expected["loss_variables"])
+    if "pack" in expected:  # PacGAN fixtures, from 0.4.0
+        assert gan.pack == expected["pack"]
     if "num_classes" in expected:  # conditional fixtures, from 0.3.0
         assert (gan.num_classes, gan.classifier_weight, gan.info_weight) == (
             expected["num_classes"],

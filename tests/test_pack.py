@@ -1,4 +1,7 @@
-"""PacGAN packing (GAN(pack=m)): the layout, penalties in packed space, and bad input."""
+"""PacGAN packing (GAN(pack=m)): the layout, penalties in packed space, and bad input.
+
+Marked `backends`: test_backends.py runs this module under JAX and PyTorch too.
+"""
 
 import keras
 import numpy as np
@@ -8,6 +11,7 @@ from helpers import weights
 import keras_wgangp as kw
 from keras_wgangp.gan import _pack
 
+pytestmark = pytest.mark.backends
 DATA = kw.data.toy_samples("8gaussians", 256, seed=0)
 
 
