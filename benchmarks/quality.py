@@ -258,6 +258,9 @@ def main(argv=None) -> int:
         "--digits-steps", type=int, help="generator steps per digits run [--steps; catalogue 1000]"
     )
     parser.add_argument("--seeds", type=int, help="seeds per cell [3; quick 1]")
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="seeds run from this one [0]; a part of a run to --combine"
+    )
     parser.add_argument("--datasets", default="8gaussians,25gaussians,swissroll")
     parser.add_argument("--methods", default="wgan-gp,wgan-clip", help=f"any of {', '.join(METHODS)}")
     parser.add_argument(
@@ -303,11 +306,11 @@ def main(argv=None) -> int:
             if "conditioning" in METHODS[method] and dataset != "digits":
                 continue  # the conditional methods are measured on digits
             runs = []
-            for seed in range(seeds):
+            for seed in range(args.first_seed, args.first_seed + seeds):
                 gan, seconds = train(method, dataset, digits_steps if dataset == "digits" else steps, seed)
-                runs.append({**measure(gan, dataset, seed), "seconds": seconds})
+                runs.append({**measure(gan, dataset, seed), "seconds": seconds, "seed": seed})
                 print(f"{method} {dataset} seed {seed}: {json.dumps(runs[-1])}", flush=True)
-                if seed == 0:
+                if seed == args.first_seed:
                     axes = figure.add_subplot(len(methods), len(datasets), r * len(datasets) + c + 1)
                     _panel(axes, gan, dataset, f"{method} / {dataset}")
             rows.append({"method": method, "dataset": dataset, "runs": runs,
@@ -342,7 +345,16 @@ def main(argv=None) -> int:
         )
     with open(os.path.join(args.output, f"{stem}.json"), "w") as handle:
         json.dump(
-            {"steps": steps, "digits_steps": digits_steps, "seeds": seeds, "rows": rows, "machine": machine},
+            {
+                "steps": steps,
+                "digits_steps": digits_steps,
+                "seeds": seeds,
+                "first_seed": args.first_seed,
+                "methods": methods,
+                "datasets": datasets,
+                "rows": rows,
+                "machine": machine,
+            },  # fmt: skip
             handle,
             indent=2,
         )
@@ -364,28 +376,39 @@ def _quantize_png(path: str, colors: int = 64) -> None:
 
 
 def combine(stems: list[str], folder: str, name: str) -> int:
-    """Writes `name`.md: one row per method, one column group per dataset, from
-    the JSON files `stems` (EMA samples; mean over seeds, each seed in brackets)."""
-    cells, methods, datasets, notes = {}, [], [], []
+    """Writes `name`.md and `name`.png: one row per method, one column per
+    dataset, from the JSON (and PNG) files `stems`. Parts may hold different
+    seeds of the same cell; each seed counts once (the first part that has
+    it). Cells show EMA samples: the mean over seeds, each seed in brackets."""
+    cells, methods, datasets, notes, panels = {}, [], [], [], {}
     for stem in stems:
         with open(os.path.join(folder, f"{stem}.json")) as handle:
             saved = json.load(handle)
         steps = sorted({row.get("steps", saved["steps"]) for row in saved["rows"]})
-        notes.append(f"{stem}: {' or '.join(map(str, steps))} generator steps, {saved['seeds']} seed(s)")
+        first = saved.get("first_seed", 0)
+        seeds = f"{saved['seeds']} seed(s)" + (f" from {first}" if first else "")
+        notes.append(f"{stem}: {' or '.join(map(str, steps))} generator steps, {seeds}")
         for row in saved["rows"]:
             methods += [row["method"]] if row["method"] not in methods else []
             datasets += [row["dataset"]] if row["dataset"] not in datasets else []
-            cells[row["method"], row["dataset"]] = row["runs"]
+            runs = cells.setdefault((row["method"], row["dataset"]), {})
+            for i, run in enumerate(row["runs"]):
+                runs.setdefault(run.get("seed", first + i), run)
+        panels.update(
+            {key: value for key, value in _panels(folder, stem, saved).items() if key not in panels}
+        )
 
     def cell(runs, dataset):
-        if runs is None:
+        if not runs:
             return "–"
+        runs = [runs[seed] for seed in sorted(runs)]
         mean = statistics.mean
         modes = f"{mean(r['modes_ema'] for r in runs):.1f}/{runs[0]['num_modes']}"
         per_seed = " / ".join(f"{r['hq_ema']:.0f}" for r in runs)
         hq = f"{mean(r['hq_ema'] for r in runs):.1f} % ({per_seed})"
         if dataset == "digits":
-            return f"{modes}, {hq}, FID {mean(r['fid_ema'] for r in runs):.2f}"
+            fids = " / ".join(f"{r['fid_ema']:.2f}" for r in runs)
+            return f"{modes}, {hq}, FID {mean(r['fid_ema'] for r in runs):.2f} ({fids})"
         return f"{modes}, {hq}, SWD {mean(r['swd_ema'] for r in runs):.3f}"
 
     header = "| method | " + " | ".join(datasets) + " |"
@@ -399,7 +422,51 @@ def combine(stems: list[str], folder: str, name: str) -> int:
     print(table + "\n\n" + legend)
     with open(os.path.join(folder, f"{name}.md"), "w") as handle:
         handle.write(f"`python benchmarks/quality.py --combine {','.join(stems)}`\n\n{table}\n\n{legend}\n")
+    if panels:
+        _stitch(panels, methods, datasets, os.path.join(folder, f"{name}.png"))
     return 0
+
+
+def _panels(folder: str, stem: str, saved: dict) -> dict:
+    """The (method, dataset) panels of a part's PNG grid, as PIL images. The
+    grid has a row per method and a column per dataset of the run, in order
+    (older parts, without that layout in the JSON, in the order of their rows)."""
+    from PIL import Image
+
+    path = os.path.join(folder, f"{stem}.png")
+    if not os.path.exists(path):
+        return {}
+    ordered = lambda key: list(dict.fromkeys(row[key] for row in saved["rows"]))  # noqa: E731
+    methods = saved.get("methods") or ordered("method")
+    datasets = saved.get("datasets") or ordered("dataset")
+    with Image.open(path) as image:
+        image = image.convert("RGB")
+    width, height = image.size[0] / len(datasets), image.size[1] / len(methods)
+    drawn = {(row["method"], row["dataset"]) for row in saved["rows"]}
+    return {
+        (method, dataset): image.crop(
+            (round(c * width), round(r * height), round((c + 1) * width), round((r + 1) * height))
+        )
+        for r, method in enumerate(methods)
+        for c, dataset in enumerate(datasets)
+        if (method, dataset) in drawn
+    }
+
+
+def _stitch(panels: dict, methods: list, datasets: list, path: str) -> None:
+    """One grid, rows = methods and columns = datasets, blank where a part had no panel."""
+    from PIL import Image
+
+    width = max(p.size[0] for p in panels.values())
+    height = max(p.size[1] for p in panels.values())
+    grid = Image.new("RGB", (width * len(datasets), height * len(methods)), "white")
+    for r, method in enumerate(methods):
+        for c, dataset in enumerate(datasets):
+            panel = panels.get((method, dataset))
+            if panel is not None:
+                grid.paste(panel.resize((width, height)), (c * width, r * height))
+    grid.save(path)
+    _quantize_png(path)
 
 
 def _panel(axes, gan, dataset, title):

@@ -129,17 +129,34 @@ def test_quality_catalogue_paths_run(tmp_path):
     assert "FID" in (tmp_path / "smoke.md").read_text()
     assert (tmp_path / "smoke.png").exists()
 
-    # --combine folds saved tables into one row per method, a column per dataset.
+    # A second part with another seed of one cell.
+    result = subprocess.run(
+        [sys.executable, script, "--steps", "3", "--seeds", "1", "--first-seed", "1", "--methods", "wgan-lp",
+         "--datasets", "8gaussians", "--name", "smoke2", "--output", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads((tmp_path / "smoke2.json").read_text())["rows"][0]["runs"][0]["seed"] == 1
+
+    # --combine folds saved tables into one row per method, a column per dataset,
+    # and their PNGs into one grid.
     combined = subprocess.run(
-        [sys.executable, script, "--combine", "smoke", "--output", str(tmp_path), "--name", "wide"],
+        [sys.executable, script, "--combine", "smoke,smoke2", "--output", str(tmp_path), "--name", "wide"],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert combined.returncode == 0, combined.stderr[-3000:]
     table = (tmp_path / "wide.md").read_text().splitlines()
     assert table[2] == "| method | 8gaussians | digits |"
     assert "smoke: 2 or 3 generator steps, 1 seed(s)" in table[-1]
+    assert "smoke2: 3 generator steps, 1 seed(s) from 1" in table[-1]
     acgan = next(line for line in table if line.startswith("| acgan |"))
     assert acgan.split(" | ")[1] == "–" and "FID" in acgan  # no toy cell, a digits cell
+    wgan_lp_toy = next(line for line in table if line.startswith("| wgan-lp |")).split(" | ")[1]
+    assert wgan_lp_toy.count(" / ") == 1  # seeds 0 and 1, one from each part
+    from PIL import Image
+
+    with Image.open(tmp_path / "wide.png") as grid, Image.open(tmp_path / "smoke.png") as part:
+        assert grid.size == part.size  # 3 methods x 2 datasets, panels in place
 
 
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="needs jax")
