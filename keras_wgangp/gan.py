@@ -263,6 +263,10 @@ class GAN(_step.Trainer, keras.Model):
 
     Calling the model, `gan(inputs)`, is the same as `gan.generator(inputs)`.
 
+    Backends: the step is written in `keras.ops` and trains on TensorFlow,
+    JAX and PyTorch (`keras_wgangp.backends` holds the per-backend part);
+    `.keras` files load under any backend.
+
     Args:
         generator: Any Keras model or layer mapping `(batch, latent_dim)`
             latents to examples shaped like the data.
@@ -492,8 +496,9 @@ class GAN(_step.Trainer, keras.Model):
                 (see the class docstring).
             critic_optimizer: Same, for the critic; must be a separate instance.
             steps_per_execution: `train_step` calls per `tf.function` call.
-            jit_compile: `"auto"` (XLA off on CPU-only machines, as in Keras),
-                `True` or `False`.
+            jit_compile: `"auto"` (Keras's choice: XLA on JAX, off for
+                TensorFlow on CPU-only machines, eager on PyTorch), `True` or
+                `False`.
             run_eagerly: Run `train_step` eagerly, for debugging.
 
         Returns:

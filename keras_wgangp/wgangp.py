@@ -42,7 +42,10 @@ class WGANGP(GAN):
       the critic (TTUR), each decayed linearly to 0 over its own updates
       (`keras.optimizers.schedules.PolynomialDecay(rate, updates, 0.0)`).
     * 25gaussians: the same with `critic_steps=5`, Adam(1e-3) for both and
-      12,000 steps; fewer critic steps collapsed onto one mode.
+      12,000 steps (fewer critic steps collapsed onto one mode): 92.6–93.5 %
+      of samples within 3σ of a mode. The CLI uses `GAN(loss=
+      "non_saturating", penalty=R1(gamma=1.0))` there instead, for 24,000
+      steps: 95.4–96.4 % (152 s, against 110 s for WGAN-GP's 12,000).
     * swissroll: not WGAN-GP. With it the toy recipe left one seed in three
       collapsed at the centre; `GAN(loss="non_saturating",
       penalty=R1(gamma=1.0))` with the 8gaussians optimisation covered the

@@ -185,3 +185,21 @@ def test_train_command_runs(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["generator_steps"] == 4 and summary["critic_steps"] == 4
     assert (out / "saved_model").is_dir() and (out / "model.keras").is_file()
+
+
+def test_acgan_with_an_infogan_code_trains():
+    x, y = kw.data.toy_samples("8gaussians", 256, seed=0, return_labels=True)
+    gan = kw.WGANGP(
+        kw.architectures.mlp_generator(2 + 3, units=16, depth=2, num_classes=8),
+        kw.architectures.mlp_critic(units=16, depth=2, num_classes=8, auxiliary_classifier=True, q_outputs=3),
+        num_classes=8,
+        classifier_weight=1.0,
+        latent_codes=[kw.codes.Categorical(3)],
+        critic_steps=2,
+        seed=0,
+    )
+    gan.compile()
+    history = gan.fit(x, y, batch_size=32, epochs=1, verbose=0).history
+    for name in ("classifier_loss", "classifier_accuracy", "info_loss", "gradient_penalty"):
+        assert np.isfinite(history[name][-1]), name
+    assert gan.generate(4, seed=0, labels=1, codes=[2]).shape == (4, 2)
