@@ -61,7 +61,6 @@ def _pack(x, pack: int):
     Rows past the last full pack are dropped."""
     if pack == 1:
         return x
-    ops = keras.ops
     shape = ops.shape(x)
     packs = shape[0] // pack
     x = x[: packs * pack]
