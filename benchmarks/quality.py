@@ -453,18 +453,19 @@ def _panels(folder: str, stem: str, saved: dict) -> dict:
     }
 
 
-def _stitch(panels: dict, methods: list, datasets: list, path: str) -> None:
-    """One grid, rows = methods and columns = datasets, blank where a part had no panel."""
+def _stitch(panels: dict, methods: list, datasets: list, path: str, scale: float = 0.67) -> None:
+    """One grid, rows = methods and columns = datasets, blank where a part had
+    no panel; panels are shrunk by `scale` to keep the file small."""
     from PIL import Image
 
-    width = max(p.size[0] for p in panels.values())
-    height = max(p.size[1] for p in panels.values())
+    width = round(scale * max(p.size[0] for p in panels.values()))
+    height = round(scale * max(p.size[1] for p in panels.values()))
     grid = Image.new("RGB", (width * len(datasets), height * len(methods)), "white")
     for r, method in enumerate(methods):
         for c, dataset in enumerate(datasets):
             panel = panels.get((method, dataset))
             if panel is not None:
-                grid.paste(panel.resize((width, height)), (c * width, r * height))
+                grid.paste(panel.resize((width, height), Image.LANCZOS), (c * width, r * height))
     grid.save(path)
     _quantize_png(path)
 

@@ -156,7 +156,8 @@ def test_quality_catalogue_paths_run(tmp_path):
     from PIL import Image
 
     with Image.open(tmp_path / "wide.png") as grid, Image.open(tmp_path / "smoke.png") as part:
-        assert grid.size == part.size  # 3 methods x 2 datasets, panels in place
+        # 3 methods x 2 datasets, panels shrunk to 2/3.
+        assert abs(grid.size[0] - 0.67 * part.size[0]) < 4 and abs(grid.size[1] - 0.67 * part.size[1]) < 4
 
 
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="needs jax")
