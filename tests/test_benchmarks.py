@@ -66,9 +66,9 @@ def test_profile_step_summarises_a_trace(tmp_path):
 class CountingWGANGP(kw.WGANGP):
     traces = 0
 
-    def _train_step(self, real_all, labels_all=None):
+    def _train_step(self, data):
         CountingWGANGP.traces += 1  # Python runs only while tf.function traces
-        return super()._train_step(real_all, labels_all)
+        return super()._train_step(data)
 
 
 def test_no_retracing_across_epochs_or_partial_batches():
