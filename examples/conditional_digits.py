@@ -23,7 +23,7 @@ OUTPUT = os.path.join(os.environ.get("WGANGP_EXAMPLE_OUTPUT", "example-output"),
 EPOCHS = 2 if QUICK else 400
 
 keras.utils.set_random_seed(0)
-x_train, y_train, _, _ = kw.evaluation.digits_split(16)  # 1,437 digits, labels 0-9
+x_train, y_train, _, _ = kw.data.digits_split(16)  # 1,437 digits, labels 0-9
 if QUICK:
     x_train, y_train = x_train[:256], y_train[:256]
 

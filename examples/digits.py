@@ -38,6 +38,8 @@ history = gan.fit(images, batch_size=64, epochs=EPOCHS, callbacks=[samples], ver
 kw.callbacks.plot_history(history, os.path.join(OUTPUT, "losses.png"))
 
 classifier = kw.evaluation.digits_classifier(16, epochs=2 if QUICK else 40, cache=not QUICK)
-coverage = kw.evaluation.class_coverage(gan.generate(1000, seed=0), classifier, min_confidence=0.5)
+coverage = kw.evaluation.class_coverage(
+    gan.generate(1000, seed=0), classifier, min_confidence=kw.evaluation.CLASS_CONFIDENCE
+)
 print("digit classes covered:", coverage["classes_covered"], "of 10; counts:", coverage["counts"])
 print("sample grids in", OUTPUT)

@@ -9,7 +9,25 @@ if "tensorflow" not in _sys.modules:
     # without them. Only a default: TF_ENABLE_ONEDNN_OPTS=0 opts out.
     _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
-from keras_wgangp import architectures, callbacks, codes, data, evaluation, export, losses, penalties
+from keras_wgangp import (
+    architectures,
+    callbacks,
+    checks,
+    codes,
+    conditioning,
+    data,
+    ema,
+    evaluation,
+    export,
+    losses,
+    objective,
+    optimizers,
+    penalties,
+    recipes,
+    sampling,
+    saving,
+    training,
+)
 from keras_wgangp.gan import GAN
 from keras_wgangp.penalties import gradient_penalty
 from keras_wgangp.saving import load_model
@@ -22,12 +40,21 @@ __all__ = [
     "WGANGP",
     "architectures",
     "callbacks",
+    "checks",
     "codes",
+    "conditioning",
     "data",
+    "ema",
     "evaluation",
     "export",
     "gradient_penalty",
     "load_model",
     "losses",
+    "objective",
+    "optimizers",
     "penalties",
+    "recipes",
+    "sampling",
+    "saving",
+    "training",
 ]

@@ -1,5 +1,5 @@
-"""Shared plumbing: the loss and penalty objects' config, repr, equality and
-resolving a name, config dict or instance; the one `num_classes` check."""
+"""Shared plumbing: the loss, penalty and code objects' config, repr, equality
+and resolving a name, config dict or instance; the number checks they share."""
 
 from __future__ import annotations
 
@@ -54,3 +54,18 @@ def check_num_classes(num_classes) -> int | None:
     if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) or num_classes < 2:
         raise ValueError(f"`num_classes` must be an integer >= 2 or None, got {num_classes!r}.")
     return int(num_classes)
+
+
+def check_count(name: str, value, minimum: int = 1) -> int:
+    """`value` as an int, if it is an integer (not a bool) >= `minimum`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"`{name}` must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def check_weight(name: str, value) -> float:
+    """`value` as a float, if it is finite and >= 0."""
+    value = float(value)
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"`{name}` must be a finite number >= 0, got {value!r}.")
+    return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 
 class OrderedSeedGenerator(keras.random.SeedGenerator):
@@ -62,3 +63,24 @@ def draw(distribution, rows, tail, seed=None, dtype: str = "float32"):
         return values
     replica = context.replica_id_in_sync_group
     return values[replica * rows : (replica + 1) * rows]
+
+
+SEED_STATE_KEY = "seed_generator_state"
+
+
+def save_seed_state(store, seed_generator) -> None:
+    """Writes a SeedGenerator's state into a Keras weights store.
+
+    The state is no Keras weight; saved, a resumed run draws the same latents
+    and penalty noise as an uninterrupted one.
+    """
+    store[SEED_STATE_KEY] = keras.ops.convert_to_numpy(seed_generator.state)
+
+
+def load_seed_state(store, seed_generator):
+    """Restores the state saved by `save_seed_state`; returns the store without it."""
+    keys = list(store.keys())
+    if SEED_STATE_KEY not in keys:
+        return store
+    seed_generator.state.assign(np.asarray(store[SEED_STATE_KEY]))
+    return {k: store[k] for k in keys if k != SEED_STATE_KEY}

@@ -156,12 +156,11 @@ def mlp_generator(
         to `(batch, output_dim)`.
 
     Examples:
-
-    >>> g = mlp_generator(latent_dim=2, output_dim=2, units=32)
-    >>> g.output_shape
-    (None, 2)
-    >>> mlp_generator(latent_dim=2, units=32, num_classes=8).input_shape
-    [(None, 2), (None,)]
+        >>> g = mlp_generator(latent_dim=2, output_dim=2, units=32)
+        >>> g.output_shape
+        (None, 2)
+        >>> mlp_generator(latent_dim=2, units=32, num_classes=8).input_shape
+        [(None, 2), (None,)]
     """
     inputs, x = _generator_inputs(latent_dim, num_classes)
     for i in range(depth):
@@ -200,12 +199,11 @@ def mlp_critic(
         to scores `(batch, 1)`, or to `[score, class_logits?, q?]` with heads.
 
     Examples:
-
-    >>> d = mlp_critic(input_dim=2, units=32)
-    >>> d.output_shape
-    (None, 1)
-    >>> mlp_critic(units=32, num_classes=8, auxiliary_classifier=True).output_shape
-    [(None, 1), (None, 8)]
+        >>> d = mlp_critic(input_dim=2, units=32)
+        >>> d.output_shape
+        (None, 1)
+        >>> mlp_critic(units=32, num_classes=8, auxiliary_classifier=True).output_shape
+        [(None, 1), (None, 8)]
     """
     num_classes = check_num_classes(num_classes)
     conditioning = _critic_options(num_classes, conditioning, auxiliary_classifier, q_outputs)
@@ -246,11 +244,10 @@ def dcgan_generator(
         to images in [-1, 1].
 
     Examples:
-
-    >>> dcgan_generator(64, (32, 32, 3)).output_shape
-    (None, 32, 32, 3)
-    >>> dcgan_generator(64, (16, 16, 1), filters=8, num_classes=10).input_shape
-    [(None, 64), (None,)]
+        >>> dcgan_generator(64, (32, 32, 3)).output_shape
+        (None, 32, 32, 3)
+        >>> dcgan_generator(64, (16, 16, 1), filters=8, num_classes=10).input_shape
+        [(None, 64), (None,)]
     """
     side, _, channels = _check_image_shape(image_shape)
     start, ups = _start_size(side)
@@ -303,11 +300,10 @@ def dcgan_critic(
         shape `(batch, 1)`, or to `[score, class_logits?, q?]` with heads.
 
     Examples:
-
-    >>> dcgan_critic((16, 16, 1), normalization="layer").output_shape
-    (None, 1)
-    >>> dcgan_critic((16, 16, 1), filters=8, num_classes=10, auxiliary_classifier=True).output_shape
-    [(None, 1), (None, 10)]
+        >>> dcgan_critic((16, 16, 1), normalization="layer").output_shape
+        (None, 1)
+        >>> dcgan_critic((16, 16, 1), filters=8, num_classes=10, auxiliary_classifier=True).output_shape
+        [(None, 1), (None, 10)]
     """
     side, _, channels = _check_image_shape(image_shape)
     _normalization(normalization, "check")
@@ -383,9 +379,8 @@ def resnet_generator(latent_dim: int = 128, image_shape=(32, 32, 3), dim: int = 
         A functional `keras.Model`.
 
     Examples:
-
-    >>> resnet_generator(128, (32, 32, 3), dim=32).output_shape
-    (None, 32, 32, 3)
+        >>> resnet_generator(128, (32, 32, 3), dim=32).output_shape
+        (None, 32, 32, 3)
     """
     side, _, channels = _check_image_shape(image_shape)
     start, ups = _start_size(side)
@@ -417,9 +412,8 @@ def resnet_critic(image_shape=(32, 32, 3), dim: int = 128, normalization: str = 
         A functional `keras.Model` mapping images to `(batch, 1)` scores.
 
     Examples:
-
-    >>> resnet_critic((32, 32, 3), dim=32).output_shape
-    (None, 1)
+        >>> resnet_critic((32, 32, 3), dim=32).output_shape
+        (None, 1)
     """
     side, _, channels = _check_image_shape(image_shape)
     _normalization(normalization, "check")
@@ -447,10 +441,9 @@ class ReconstructionError(layers.Layer):
     """Per-example mean absolute error between `[x, reconstruction]`, in float32.
 
     Examples:
-
-    >>> import numpy as np
-    >>> ReconstructionError()([np.zeros((2, 3)), np.ones((2, 3))]).numpy().tolist()
-    [1.0, 1.0]
+        >>> import numpy as np
+        >>> ReconstructionError()([np.zeros((2, 3)), np.ones((2, 3))]).numpy().tolist()
+        [1.0, 1.0]
     """
 
     def call(self, inputs):
@@ -483,11 +476,10 @@ def began_critic(input_shape=(2,), units: int = 128, depth: int = 2, code_dim: i
         A functional `keras.Model` mapping a batch to scores of shape `(batch,)`.
 
     Examples:
-
-    >>> began_critic((2,), units=16).output_shape
-    (None,)
-    >>> began_critic((16, 16, 1), units=8).output_shape
-    (None,)
+        >>> began_critic((2,), units=16).output_shape
+        (None,)
+        >>> began_critic((16, 16, 1), units=8).output_shape
+        (None,)
     """
     input_shape = tuple(int(v) for v in input_shape)
     x_in = keras.Input(input_shape, name="x")

@@ -64,14 +64,13 @@ def plot_critic_contour(
         The path written.
 
     Examples:
-
-    >>> import keras_wgangp as kw, tempfile, os
-    >>> gan = kw.WGANGP(kw.architectures.mlp_generator(units=16),
-    ...                 kw.architectures.mlp_critic(units=16))
-    >>> real = kw.data.toy_samples("8gaussians", 200, seed=0)
-    >>> out = plot_critic_contour(gan, real, os.path.join(tempfile.mkdtemp(), "c.png"))
-    >>> os.path.exists(out)
-    True
+        >>> import keras_wgangp as kw, tempfile, os
+        >>> gan = kw.WGANGP(kw.architectures.mlp_generator(units=16),
+        ...                 kw.architectures.mlp_critic(units=16))
+        >>> real = kw.data.toy_samples("8gaussians", 200, seed=0)
+        >>> out = plot_critic_contour(gan, real, os.path.join(tempfile.mkdtemp(), "c.png"))
+        >>> os.path.exists(out)
+        True
     """
     real = np.asarray(real, "float32")
     if real.ndim != 2 or real.shape[1] != 2:
@@ -150,10 +149,9 @@ class CriticContour(keras.callbacks.Callback):
             box around the real data, fixed for the whole run.
 
     Examples:
-
-    >>> import keras_wgangp as kw, tempfile
-    >>> real = kw.data.toy_samples("8gaussians", 512, seed=0)
-    >>> callback = CriticContour(tempfile.mkdtemp(), real)
+        >>> import keras_wgangp as kw, tempfile
+        >>> real = kw.data.toy_samples("8gaussians", 512, seed=0)
+        >>> callback = CriticContour(tempfile.mkdtemp(), real)
     """
 
     def __init__(
@@ -210,11 +208,10 @@ def plot_history(history, path: str) -> str:
         The path written.
 
     Examples:
-
-    >>> import tempfile, os
-    >>> logs = {"critic_loss": [1.0, 0.5], "generator_loss": [0.1, 0.2]}
-    >>> os.path.exists(plot_history(logs, os.path.join(tempfile.mkdtemp(), "h.png")))
-    True
+        >>> import tempfile, os
+        >>> logs = {"critic_loss": [1.0, 0.5], "generator_loss": [0.1, 0.2]}
+        >>> os.path.exists(plot_history(logs, os.path.join(tempfile.mkdtemp(), "h.png")))
+        True
     """
     logs = getattr(history, "history", history)
     if not isinstance(logs, dict) or not logs:
@@ -264,9 +261,8 @@ def image_grid(
         A float array in [0, 1] of shape `(rows·(h+p)+p, cols·(w+p)+p, channels)`.
 
     Examples:
-
-    >>> image_grid(np.zeros((5, 8, 8, 1))).shape  # 2 rows x 3 columns of 8+1 pixels, plus 1
-    (19, 28, 1)
+        >>> image_grid(np.zeros((5, 8, 8, 1))).shape  # 2 rows x 3 columns of 8+1 pixels, plus 1
+        (19, 28, 1)
     """
     images = np.asarray(images, "float32")
     if images.ndim != 4 or images.shape[-1] not in (1, 3):
@@ -296,11 +292,10 @@ def save_samples_png(samples: np.ndarray, path: str, value_range: tuple[float, f
         The path written.
 
     Examples:
-
-    >>> import tempfile, os
-    >>> p = save_samples_png(np.random.randn(50, 2), os.path.join(tempfile.mkdtemp(), "s.png"))
-    >>> os.path.exists(p)
-    True
+        >>> import tempfile, os
+        >>> p = save_samples_png(np.random.randn(50, 2), os.path.join(tempfile.mkdtemp(), "s.png"))
+        >>> os.path.exists(p)
+        True
     """
     samples = np.asarray(samples)
     figure = Figure(figsize=(5, 5))
@@ -352,9 +347,8 @@ class SampleImages(keras.callbacks.Callback):
         sweep_dim: Which dimension of a `Uniform` code to sweep.
 
     Examples:
-
-    >>> import tempfile
-    >>> callback = SampleImages(tempfile.mkdtemp(), num_images=16)
+        >>> import tempfile
+        >>> callback = SampleImages(tempfile.mkdtemp(), num_images=16)
     """
 
     def __init__(

@@ -28,7 +28,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_wgangp._options import Configurable, resolve
+from keras_wgangp._options import Configurable, check_count, resolve
 
 __all__ = ["Categorical", "LatentCode", "Uniform", "from_uniform", "get", "mutual_information_penalty"]
 
@@ -59,12 +59,6 @@ class LatentCode(Configurable):
         raise NotImplementedError
 
 
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"`{name}` must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
-
-
 @keras.saving.register_keras_serializable(package="keras_wgangp")
 class Categorical(LatentCode):
     """A categorical code of `num_categories` equally likely values, fed one-hot.
@@ -73,16 +67,15 @@ class Categorical(LatentCode):
         num_categories: Number of values (10 for MNIST digit classes in the paper).
 
     Examples:
-
-    >>> code = Categorical(3)
-    >>> code.columns(np.array([[0.1], [0.5], [0.99]])).numpy().tolist()
-    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+        >>> code = Categorical(3)
+        >>> code.columns(np.array([[0.1], [0.5], [0.99]])).numpy().tolist()
+        [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
     """
 
     random_columns = 1
 
     def __init__(self, num_categories: int):
-        self.num_categories = _check_int("num_categories", num_categories, 2)
+        self.num_categories = check_count("num_categories", num_categories, 2)
         self.size = self.num_categories
 
     def columns(self, uniform):
@@ -124,13 +117,12 @@ class Uniform(LatentCode):
         high: Upper bound.
 
     Examples:
-
-    >>> Uniform(2).columns(np.array([[0.0, 0.75]])).numpy().tolist()
-    [[-1.0, 0.5]]
+        >>> Uniform(2).columns(np.array([[0.0, 0.75]])).numpy().tolist()
+        [[-1.0, 0.5]]
     """
 
     def __init__(self, dims: int = 1, low: float = -1.0, high: float = 1.0):
-        self.dims = _check_int("dims", dims, 1)
+        self.dims = check_count("dims", dims, 1)
         self.low, self.high = float(low), float(high)
         if not self.low < self.high:
             raise ValueError(f"Uniform code needs low < high, got low={low!r}, high={high!r}.")
@@ -168,9 +160,8 @@ def from_uniform(codes: list[LatentCode], uniform: Tensor) -> Tensor:
         A float32 tensor `(batch, Σ size)`.
 
     Examples:
-
-    >>> from_uniform([Categorical(2), Uniform(1)], np.array([[0.7, 0.5]])).numpy().tolist()
-    [[0.0, 1.0, 0.0]]
+        >>> from_uniform([Categorical(2), Uniform(1)], np.array([[0.7, 0.5]])).numpy().tolist()
+        [[0.0, 1.0, 0.0]]
     """
     parts, start = [], 0
     for code in codes:
@@ -191,11 +182,11 @@ def mutual_information_penalty(codes: list[LatentCode], q: Tensor, columns: Tens
         A float32 scalar.
 
     Examples:
-
-    >>> q = np.array([[0.0, 0.0, 1.0]])  # uniform logits, then μ = 1
-    >>> c = np.array([[1.0, 0.0, 1.0]])
-    >>> round(float(mutual_information_penalty([Categorical(2), Uniform(1)], q, c)), 4)  # log 2 + log(2π)/2
-    1.6121
+        >>> q = np.array([[0.0, 0.0, 1.0]])  # uniform logits, then μ = 1
+        >>> c = np.array([[1.0, 0.0, 1.0]])
+        >>> codes = [Categorical(2), Uniform(1)]
+        >>> round(float(mutual_information_penalty(codes, q, c)), 4)  # log 2 + log(2π)/2
+        1.6121
     """
     total, start = 0.0, 0
     for code in codes:
@@ -215,8 +206,7 @@ def get(identifier) -> LatentCode:
         A `LatentCode`.
 
     Examples:
-
-    >>> get(keras.saving.serialize_keras_object(Uniform(2)))
-    Uniform(dims=2, low=-1.0, high=1.0)
+        >>> get(keras.saving.serialize_keras_object(Uniform(2)))
+        Uniform(dims=2, low=-1.0, high=1.0)
     """
     return resolve(identifier, {}, LatentCode, "latent code")

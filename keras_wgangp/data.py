@@ -3,7 +3,9 @@
 * The 2-D toy distributions follow the reference code of Gulrajani et al.
   2017 (`gan_toy.py`): fresh samples are drawn on every call.
 * `load_digits` uses the 1,797 real 8×8 handwritten digits that ship inside
-  scikit-learn: real images with no download, the offline image default.
+  scikit-learn: real images with no download, the offline image default;
+  `digits_split` is its fixed train/test split (training, and the held-out
+  digits every digits FID is measured against).
 * `load_tfds` builds an input pipeline from any tensorflow-datasets image
   dataset that has been downloaded and prepared.
 * `load_image_folder` reads a folder of your own images, one subfolder per
@@ -21,6 +23,8 @@ import numpy as np
 
 __all__ = [
     "TOY_DATASETS",
+    "digits_split",
+    "infer_image_size",
     "load_digits",
     "load_image_folder",
     "load_tfds",
@@ -57,10 +61,9 @@ def toy_modes(name: str) -> tuple[np.ndarray, float]:
         `(centres, std)`: a float32 array of shape `(num_modes, 2)` and a float.
 
     Examples:
-
-    >>> centres, std = toy_modes("25gaussians")
-    >>> centres.shape
-    (25, 2)
+        >>> centres, std = toy_modes("25gaussians")
+        >>> centres.shape
+        (25, 2)
     """
     _check_name(name)
     if name == "8gaussians":
@@ -87,10 +90,9 @@ def swissroll_curve(num_points: int = 4000) -> tuple[np.ndarray, float]:
         `(points of shape (num_points, 2), per-axis noise std)`.
 
     Examples:
-
-    >>> curve, std = swissroll_curve(10)
-    >>> curve.shape, round(std, 4)
-    ((10, 2), 0.0333)
+        >>> curve, std = swissroll_curve(10)
+        >>> curve.shape, round(std, 4)
+        ((10, 2), 0.0333)
     """
     t = np.linspace(*_SWISSROLL_T, num_points)
     curve = np.stack([t * np.cos(t), t * np.sin(t)], axis=1) / _SCALE["swissroll"]
@@ -124,13 +126,12 @@ def toy_samples(
         `(points, labels)` with int32 labels of shape `(num_samples,)`.
 
     Examples:
-
-    >>> x = toy_samples("8gaussians", 1000, seed=0)
-    >>> x.shape, x.dtype
-    ((1000, 2), dtype('float32'))
-    >>> x, y = toy_samples("8gaussians", 4, seed=0, return_labels=True)
-    >>> y.dtype.name, bool((x == toy_samples("8gaussians", 4, seed=0)).all())
-    ('int32', True)
+        >>> x = toy_samples("8gaussians", 1000, seed=0)
+        >>> x.shape, x.dtype
+        ((1000, 2), dtype('float32'))
+        >>> x, y = toy_samples("8gaussians", 4, seed=0, return_labels=True)
+        >>> y.dtype.name, bool((x == toy_samples("8gaussians", 4, seed=0)).all())
+        ('int32', True)
     """
     _check_name(name)
     if num_samples < 0:
@@ -170,10 +171,9 @@ def load_digits(image_size: int = 16) -> tuple[np.ndarray, np.ndarray]:
         in [-1, 1], and int64 labels 0–9.
 
     Examples:
-
-    >>> images, labels = load_digits(16)
-    >>> images.shape, float(images.min()), float(images.max())
-    ((1797, 16, 16, 1), -1.0, 1.0)
+        >>> images, labels = load_digits(16)
+        >>> images.shape, float(images.min()), float(images.max())
+        ((1797, 16, 16, 1), -1.0, 1.0)
     """
     if image_size not in DIGITS_SIZES:
         raise ValueError(f"image_size must be one of {DIGITS_SIZES}, got {image_size!r}.")
@@ -187,6 +187,31 @@ def load_digits(image_size: int = 16) -> tuple[np.ndarray, np.ndarray]:
         images = tf.image.resize(images, (image_size, image_size), method="bilinear").numpy()
     images = np.clip(images * 2.0 - 1.0, -1.0, 1.0).astype("float32")
     return images, digits.target.astype("int64")
+
+
+def digits_split(image_size: int = 16, test_fraction: float = 0.2, seed: int = 0):
+    """A fixed train/test split of scikit-learn's digits, stratified by class.
+
+    Args:
+        image_size: 8, 16 or 32 (see `keras_wgangp.data.load_digits`).
+        test_fraction: Share of each class held out.
+        seed: Seed of the split (fixed so cached classifiers stay valid).
+
+    Returns:
+        `(x_train, y_train, x_test, y_test)`.
+
+    Examples:
+        >>> x_train, y_train, x_test, y_test = digits_split(8)
+        >>> len(x_train) + len(x_test)
+        1797
+    """
+    images, labels = load_digits(image_size)
+    rng = np.random.default_rng(seed)
+    test = np.zeros(len(labels), bool)
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        test[rng.choice(members, int(round(test_fraction * len(members))), replace=False)] = True
+    return images[~test], labels[~test], images[test], labels[test]
 
 
 # Keras's image reader list: formats tf.io.decode_image reads in every supported TF version.
@@ -205,6 +230,38 @@ def _image_files(folder: str) -> list[str]:
             if name.lower().endswith(IMAGE_EXTENSIONS) and not name.startswith(".")
         ]
     return sorted(found)
+
+
+def infer_image_size(directory: str | os.PathLike, sides: tuple[int, ...]) -> int | None:
+    """The largest of `sides` not above the shorter side of a folder's first image.
+
+    Args:
+        directory: A folder of images (any depth; hidden files skipped).
+        sides: The sides the networks take, ascending.
+
+    Returns:
+        The side; the smallest of `sides` for smaller images; None when the
+        folder has no readable image (the loader then reports it).
+
+    Examples:
+        >>> import os, tempfile
+        >>> from matplotlib.image import imsave
+        >>> root = tempfile.mkdtemp()
+        >>> imsave(os.path.join(root, "a.png"), np.zeros((20, 30)), cmap="gray")
+        >>> infer_image_size(root, (8, 16, 28, 32, 64))
+        16
+    """
+    import tensorflow as tf
+
+    files = _image_files(os.fspath(directory))
+    if not files:
+        return None
+    try:
+        shape = tf.image.decode_image(tf.io.read_file(files[0]), expand_animations=False).shape
+    except tf.errors.OpError:  # the loader reports unreadable files with their names
+        return None
+    fitting = [side for side in sides if side <= min(shape[0], shape[1])]
+    return fitting[-1] if fitting else sides[0]
 
 
 def _decode_one(path: str) -> str | None:
@@ -267,18 +324,17 @@ def load_image_folder(
             `image_size` or `channels`.
 
     Examples:
-
-    >>> import os, tempfile
-    >>> from matplotlib.image import imsave
-    >>> root = tempfile.mkdtemp()
-    >>> for name in ("cats", "dogs"):
-    ...     os.makedirs(os.path.join(root, name))
-    ...     imsave(os.path.join(root, name, "a.png"), np.zeros((12, 12)), cmap="gray")
-    >>> images, labels, names = load_image_folder(root, image_size=8)
-    >>> images.shape, labels.tolist(), names
-    ((2, 8, 8, 1), [0, 1], ['cats', 'dogs'])
-    >>> float(images.min()), float(images.max())
-    (-1.0, -1.0)
+        >>> import os, tempfile
+        >>> from matplotlib.image import imsave
+        >>> root = tempfile.mkdtemp()
+        >>> for name in ("cats", "dogs"):
+        ...     os.makedirs(os.path.join(root, name))
+        ...     imsave(os.path.join(root, name, "a.png"), np.zeros((12, 12)), cmap="gray")
+        >>> images, labels, names = load_image_folder(root, image_size=8)
+        >>> images.shape, labels.tolist(), names
+        ((2, 8, 8, 1), [0, 1], ['cats', 'dogs'])
+        >>> float(images.min()), float(images.max())
+        (-1.0, -1.0)
     """
     import tensorflow as tf
 
@@ -428,12 +484,11 @@ def load_tfds(
         A `tf.data.Dataset` of float32 batches `(batch, H, W, C)`.
 
     Examples:
-
-    >>> import tensorflow_datasets as tfds
-    >>> with tfds.testing.mock_data(num_examples=8):
-    ...     ds = load_tfds("mnist", batch_size=4)
-    >>> next(iter(ds)).shape
-    TensorShape([4, 28, 28, 1])
+        >>> import tensorflow_datasets as tfds
+        >>> with tfds.testing.mock_data(num_examples=8):
+        ...     ds = load_tfds("mnist", batch_size=4)
+        >>> next(iter(ds)).shape
+        TensorShape([4, 28, 28, 1])
     """
     import tensorflow as tf
     import tensorflow_datasets as tfds

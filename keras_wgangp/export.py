@@ -54,12 +54,11 @@ def export_generator(
         The folder written.
 
     Examples:
-
-    >>> import keras_wgangp as kw, tempfile, os
-    >>> g = kw.architectures.mlp_generator(units=8)
-    >>> path = export_generator(g, 2, os.path.join(tempfile.mkdtemp(), "g"), verbose=False)
-    >>> sorted(tf.saved_model.load(path).signatures)
-    ['sample', 'serve', 'serving_default']
+        >>> import keras_wgangp as kw, tempfile, os
+        >>> g = kw.architectures.mlp_generator(units=8)
+        >>> path = export_generator(g, 2, os.path.join(tempfile.mkdtemp(), "g"), verbose=False)
+        >>> sorted(tf.saved_model.load(path).signatures)
+        ['sample', 'serve', 'serving_default']
     """
     from keras.export import ExportArchive
 

@@ -51,9 +51,8 @@ def critic_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
         A float32 scalar.
 
     Examples:
-
-    >>> float(critic_loss([2.0, 4.0], [1.0]))
-    -2.0
+        >>> float(critic_loss([2.0, 4.0], [1.0]))
+        -2.0
     """
     return _mean(fake_scores) - _mean(real_scores)
 
@@ -68,9 +67,8 @@ def generator_loss(fake_scores: Tensor) -> Tensor:
         A float32 scalar.
 
     Examples:
-
-    >>> float(generator_loss([1.0, 3.0]))
-    -2.0
+        >>> float(generator_loss([1.0, 3.0]))
+        -2.0
     """
     return -_mean(fake_scores)
 
@@ -89,9 +87,8 @@ def wasserstein_estimate(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
         A float32 scalar.
 
     Examples:
-
-    >>> float(wasserstein_estimate([2.0], [0.5]))
-    1.5
+        >>> float(wasserstein_estimate([2.0], [0.5]))
+        1.5
     """
     return _mean(real_scores) - _mean(fake_scores)
 
@@ -150,10 +147,9 @@ class Wasserstein(AdversarialLoss):
     Lipschitz constraint (a gradient penalty or weight clipping).
 
     Examples:
-
-    >>> loss = Wasserstein()
-    >>> float(loss.critic_loss([2.0, 4.0], [1.0])), float(loss.generator_loss([1.0, 3.0]))
-    (-2.0, -2.0)
+        >>> loss = Wasserstein()
+        >>> float(loss.critic_loss([2.0, 4.0], [1.0])), float(loss.generator_loss([1.0, 3.0]))
+        (-2.0, -2.0)
     """
 
     name = "wasserstein"
@@ -179,9 +175,8 @@ class Hinge(AdversarialLoss):
         margin: m, 1 in the papers.
 
     Examples:
-
-    >>> float(Hinge().critic_loss([2.0, 0.5], [-3.0, 0.0]))  # (0 + 0.5)/2 + (0 + 1)/2
-    0.75
+        >>> float(Hinge().critic_loss([2.0, 0.5], [-3.0, 0.0]))  # (0 + 0.5)/2 + (0 + 1)/2
+        0.75
     """
 
     name = "hinge"
@@ -218,9 +213,8 @@ class NonSaturating(AdversarialLoss):
             one-sided target 0.9). Only the critic's real term is smoothed.
 
     Examples:
-
-    >>> round(float(NonSaturating().generator_loss([0.0])), 6)  # log 2
-    0.693147
+        >>> round(float(NonSaturating().generator_loss([0.0])), 6)  # log 2
+        0.693147
     """
 
     name = "non_saturating"
@@ -252,9 +246,8 @@ class Minimax(NonSaturating):
     (the reason the paper proposes the non-saturating form).
 
     Examples:
-
-    >>> round(float(Minimax().generator_loss([0.0])), 6)  # log(1/2)
-    -0.693147
+        >>> round(float(Minimax().generator_loss([0.0])), 6)  # log(1/2)
+        -0.693147
     """
 
     name = "minimax"
@@ -272,9 +265,8 @@ class LeastSquares(AdversarialLoss):
     paper's b = c = 1, a = 0 coding).
 
     Examples:
-
-    >>> float(LeastSquares().critic_loss([1.0, 3.0], [0.0]))
-    1.0
+        >>> float(LeastSquares().critic_loss([1.0, 3.0], [0.0]))
+        1.0
     """
 
     name = "least_squares"
@@ -307,10 +299,9 @@ class RelativisticAverage(AdversarialLoss):
     scores too.
 
     Examples:
-
-    >>> loss = RelativisticAverage()
-    >>> float(loss.critic_loss([1.0], [1.0])) == float(loss.generator_loss([1.0], [1.0]))
-    True
+        >>> loss = RelativisticAverage()
+        >>> float(loss.critic_loss([1.0], [1.0])) == float(loss.generator_loss([1.0], [1.0]))
+        True
     """
 
     name = "relativistic_average"
@@ -350,13 +341,12 @@ class BEGAN(AdversarialLoss):
         lambda_k: λ_k, the step size of k (0.001 in the paper).
 
     Examples:
-
-    >>> loss = BEGAN(gamma=0.5)
-    >>> float(loss.critic_loss([0.4, 0.6], [0.1]))  # mean L(r) − 0·mean L(f)
-    0.5
-    >>> logs = loss.after_critic_update([0.4, 0.6], [0.1])  # k += 0.001·(0.25 − 0.1)
-    >>> round(float(logs["k"]), 6), round(float(logs["convergence"]), 6)
-    (0.00015, 0.65)
+        >>> loss = BEGAN(gamma=0.5)
+        >>> float(loss.critic_loss([0.4, 0.6], [0.1]))  # mean L(r) − 0·mean L(f)
+        0.5
+        >>> logs = loss.after_critic_update([0.4, 0.6], [0.1])  # k += 0.001·(0.25 − 0.1)
+        >>> round(float(logs["k"]), 6), round(float(logs["convergence"]), 6)
+        (0.00015, 0.65)
     """
 
     name = "began"
@@ -420,8 +410,7 @@ def get(identifier) -> AdversarialLoss:
         An `AdversarialLoss`.
 
     Examples:
-
-    >>> get("hinge")
-    Hinge(margin=1.0)
+        >>> get("hinge")
+        Hinge(margin=1.0)
     """
     return resolve(identifier, _LOSSES, AdversarialLoss, "loss")

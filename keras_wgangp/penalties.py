@@ -26,7 +26,7 @@ from typing import Any
 import keras
 
 from keras_wgangp import _autodiff, _zero_skip
-from keras_wgangp._options import Configurable, resolve
+from keras_wgangp._options import Configurable, check_count, check_weight, resolve
 from keras_wgangp._random import draw
 
 Tensor = Any  # a backend tensor: tf.Tensor, jax.Array or torch.Tensor
@@ -68,10 +68,9 @@ def sample_epsilon(batch_size, rank: int, seed=None, dtype: str = "float32") -> 
         A tensor of shape `(batch_size,) + (1,) * (rank - 1)`.
 
     Examples:
-
-    >>> eps = sample_epsilon(8, rank=4, seed=0)
-    >>> tuple(eps.shape)
-    (8, 1, 1, 1)
+        >>> eps = sample_epsilon(8, rank=4, seed=0)
+        >>> tuple(eps.shape)
+        (8, 1, 1, 1)
     """
     if not isinstance(batch_size, int):
         batch_size = keras.ops.reshape(keras.ops.cast(batch_size, "int32"), ())
@@ -91,11 +90,10 @@ def interpolate(real: Tensor, fake: Tensor, epsilon: Tensor) -> Tensor:
         The interpolates, same shape as `real`.
 
     Examples:
-
-    >>> ops = keras.ops
-    >>> x = interpolate(ops.zeros((2, 3)), ops.ones((2, 3)), ops.array([[0.25], [1.0]]))
-    >>> ops.convert_to_numpy(x).tolist()
-    [[0.75, 0.75, 0.75], [0.0, 0.0, 0.0]]
+        >>> ops = keras.ops
+        >>> x = interpolate(ops.zeros((2, 3)), ops.ones((2, 3)), ops.array([[0.25], [1.0]]))
+        >>> ops.convert_to_numpy(x).tolist()
+        [[0.75, 0.75, 0.75], [0.0, 0.0, 0.0]]
     """
     epsilon = keras.ops.cast(epsilon, real.dtype)
     return fake + epsilon * (real - fake)
@@ -130,10 +128,9 @@ def gradient_norms(critic: Callable, inputs: Tensor, training: bool = True) -> T
         A float32 tensor of shape `(batch,)`.
 
     Examples:
-
-    >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    >>> tuple(gradient_norms(critic, keras.ops.zeros((4, 2))).shape)
-    (4,)
+        >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        >>> tuple(gradient_norms(critic, keras.ops.zeros((4, 2))).shape)
+        (4,)
     """
     return _safe_norm(squared_gradient_norms(critic, inputs, training))
 
@@ -156,10 +153,9 @@ def squared_gradient_norms(critic: Callable, inputs: Tensor, training: bool = Tr
         A float32 tensor of shape `(batch,)`.
 
     Examples:
-
-    >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
-    >>> keras.ops.convert_to_numpy(squared_gradient_norms(critic, keras.ops.zeros((3, 2)))).tolist()
-    [2.0, 2.0, 2.0]
+        >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
+        >>> keras.ops.convert_to_numpy(squared_gradient_norms(critic, keras.ops.zeros((3, 2)))).tolist()
+        [2.0, 2.0, 2.0]
     """
     # The gradient of the sum, not the mean: each example's score depends
     # only on that example, so d(sum)/dx_i = dD(x_i)/dx_i exactly.
@@ -179,9 +175,8 @@ def penalty_from_norms(norms: Tensor, target_norm: float = 1.0) -> Tensor:
         A float32 scalar.
 
     Examples:
-
-    >>> float(penalty_from_norms(keras.ops.array([0.0, 2.0])))
-    1.0
+        >>> float(penalty_from_norms(keras.ops.array([0.0, 2.0])))
+        1.0
     """
     norms = keras.ops.cast(norms, "float32")
     return keras.ops.mean(keras.ops.square(norms - target_norm))
@@ -219,11 +214,10 @@ def gradient_penalty(
         A float32 scalar tensor.
 
     Examples:
-
-    >>> critic = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    >>> gp = gradient_penalty(critic, keras.ops.zeros((8, 3)), keras.ops.ones((8, 3)), seed=1)
-    >>> tuple(gp.shape)
-    ()
+        >>> critic = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        >>> gp = gradient_penalty(critic, keras.ops.zeros((8, 3)), keras.ops.ones((8, 3)), seed=1)
+        >>> tuple(gp.shape)
+        ()
     """
     real, fake = _as_pair(real, fake)
     if len(real.shape) < 2:
@@ -255,7 +249,8 @@ def skip_zero_second_derivatives() -> Iterator[bool]:
     `tf.control_dependencies([loss])`: a bias gradient then no longer
     depends on the forward pass on x̂, and TensorFlow does not order that
     pass's use of the bias before the bias update by itself.
-    `GAN.train_step` (and so `WGANGP`) does both. On JAX and PyTorch
+    `GAN`'s TensorFlow step (`keras_wgangp.backends.tensorflow_step`) does
+    both. On JAX and PyTorch
     this context does nothing and yields `False`. The gradient functions are looked
     up when the gradient is built, so inside a `tf.function` the context
     only needs to be active while tracing. While it is active,
@@ -270,18 +265,17 @@ def skip_zero_second_derivatives() -> Iterator[bool]:
         is patched and gradients are computed the usual way).
 
     Examples:
-
-    >>> critic = keras.Sequential(
-    ...     [keras.Input((2,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)]
-    ... )
-    >>> import tensorflow as tf
-    >>> x_hat = tf.random.uniform((4, 2))
-    >>> with tf.GradientTape() as tape:
-    ...     penalty = penalty_from_norms(gradient_norms(critic, x_hat))
-    >>> with skip_zero_second_derivatives():
-    ...     grads = tape.gradient(penalty, critic.trainable_variables)
-    >>> [tuple(g.shape) for g in grads if g is not None]
-    [(2, 8), (8, 1)]
+        >>> critic = keras.Sequential(
+        ...     [keras.Input((2,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)]
+        ... )
+        >>> import tensorflow as tf
+        >>> x_hat = tf.random.uniform((4, 2))
+        >>> with tf.GradientTape() as tape:
+        ...     penalty = penalty_from_norms(gradient_norms(critic, x_hat))
+        >>> with skip_zero_second_derivatives():
+        ...     grads = tape.gradient(penalty, critic.trainable_variables)
+        >>> [tuple(g.shape) for g in grads if g is not None]
+        [(2, 8), (8, 1)]
     """
     if keras.backend.backend() != "tensorflow":
         yield False  # the other backends have no such gradient registry
@@ -302,19 +296,6 @@ def _call(critic, inputs, training):
 # returns the metrics a model logs: the unweighted penalty under the
 # penalty's name (as WGANGP has always logged `gradient_penalty`) and, for
 # the norm-based ones, the mean gradient norm.
-
-
-def _check_weight(name: str, value: float) -> float:
-    value = float(value)
-    if not value >= 0 or value == float("inf"):
-        raise ValueError(f"`{name}` must be a finite number >= 0, got {value!r}.")
-    return value
-
-
-def _check_every(every) -> int:
-    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-        raise ValueError(f"`every` must be an integer >= 1, got {every!r}.")
-    return every
 
 
 class Penalty(Configurable):
@@ -341,7 +322,7 @@ class Penalty(Configurable):
     metric_names: tuple[str, ...] = ()
 
     def __init__(self, every: int = 1):
-        self.every = _check_every(every)
+        self.every = check_count("every", every)
 
     def compute(self, critic, real, fake, seed=None) -> tuple[Tensor, dict]:
         raise NotImplementedError
@@ -371,11 +352,10 @@ class GradientPenalty(Penalty):
             weighted ×`every` (see `Penalty`).
 
     Examples:
-
-    >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
-    >>> real, fake = keras.ops.zeros((4, 2)), keras.ops.ones((4, 2))
-    >>> round(float(GradientPenalty()(critic, real, fake, seed=0)), 4)  # 10·(√2 − 1)²
-    1.7157
+        >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
+        >>> real, fake = keras.ops.zeros((4, 2)), keras.ops.ones((4, 2))
+        >>> round(float(GradientPenalty()(critic, real, fake, seed=0)), 4)  # 10·(√2 − 1)²
+        1.7157
     """
 
     name = "gradient_penalty"
@@ -383,7 +363,7 @@ class GradientPenalty(Penalty):
 
     def __init__(self, weight: float = 10.0, target: float = 1.0, one_sided: bool = False, every: int = 1):
         super().__init__(every)
-        self.weight = _check_weight("weight", weight)
+        self.weight = check_weight("weight", weight)
         self.target = float(target)
         self.one_sided = bool(one_sided)
 
@@ -432,10 +412,9 @@ class DRAGAN(Penalty):
         every: Lazy regularisation (see `Penalty`).
 
     Examples:
-
-    >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
-    >>> round(float(DRAGAN()(critic, keras.random.normal((8, 2)), None, seed=0)), 4)  # 10·(√2 − 1)²
-    1.7157
+        >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
+        >>> round(float(DRAGAN()(critic, keras.random.normal((8, 2)), None, seed=0)), 4)  # 10·(√2 − 1)²
+        1.7157
     """
 
     name = "dragan"
@@ -443,8 +422,8 @@ class DRAGAN(Penalty):
 
     def __init__(self, weight: float = 10.0, perturbation: float = 0.5, every: int = 1):
         super().__init__(every)
-        self.weight = _check_weight("weight", weight)
-        self.perturbation = _check_weight("perturbation", perturbation)
+        self.weight = check_weight("weight", weight)
+        self.perturbation = check_weight("perturbation", perturbation)
 
     def compute(self, critic, real, fake=None, seed=None):
         real = keras.ops.convert_to_tensor(real)
@@ -475,10 +454,9 @@ class R1(Penalty):
         every: Lazy regularisation (see `Penalty`); StyleGAN2 uses 16.
 
     Examples:
-
-    >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
-    >>> float(R1(gamma=10.0)(critic, keras.ops.zeros((4, 2)), None))  # 10/2·‖(1, 1)‖²
-    10.0
+        >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
+        >>> float(R1(gamma=10.0)(critic, keras.ops.zeros((4, 2)), None))  # 10/2·‖(1, 1)‖²
+        10.0
     """
 
     name = "r1"
@@ -486,7 +464,7 @@ class R1(Penalty):
 
     def __init__(self, gamma: float = 10.0, every: int = 1):
         super().__init__(every)
-        self.gamma = _check_weight("gamma", gamma)
+        self.gamma = check_weight("gamma", gamma)
 
     def _points(self, real, fake):
         return real
@@ -510,10 +488,9 @@ class R2(R1):
         every: Lazy regularisation (see `Penalty`).
 
     Examples:
-
-    >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
-    >>> float(R2(gamma=2.0)(critic, None, keras.ops.zeros((4, 2))))
-    2.0
+        >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
+        >>> float(R2(gamma=2.0)(critic, None, keras.ops.zeros((4, 2))))
+        2.0
     """
 
     name = "r2"
@@ -550,8 +527,7 @@ def get(identifier) -> Penalty:
         A `Penalty`.
 
     Examples:
-
-    >>> get("one_sided_gradient_penalty")
-    GradientPenalty(weight=10.0, target=1.0, one_sided=True, every=1)
+        >>> get("one_sided_gradient_penalty")
+        GradientPenalty(weight=10.0, target=1.0, one_sided=True, every=1)
     """
     return resolve(identifier, _PENALTIES, Penalty, "penalty")

@@ -2,9 +2,9 @@
 seeded shuffle, and grouping `critic_steps` batches into one element per
 generator step.
 
-`train_step` splits each element into `critic_steps` slices, one real batch
-per critic update (Algorithm 1 of Gulrajani et al. 2017). TensorFlow-only
-(tf.data), like Keras's own input adapters.
+`critic_batches` splits each element into `critic_steps` slices, one real
+batch per critic update (Algorithm 1 of Gulrajani et al. 2017). The
+pipeline is tf.data on every Keras backend, like Keras's own input adapters.
 """
 
 from __future__ import annotations
@@ -13,7 +13,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["DEFAULT_BATCH_SIZE", "EpochTracker", "make_dataset", "unpack_x", "unpack_xy"]
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "EpochTracker",
+    "check_label_range",
+    "critic_batches",
+    "make_dataset",
+    "unpack_x",
+    "unpack_xy",
+]
 
 DEFAULT_BATCH_SIZE = 64
 
@@ -30,6 +38,54 @@ def unpack_xy(data, conditional: bool):
     if conditional:
         return data[0], data[1]
     return unpack_x(data), None
+
+
+def critic_batches(data, critic_steps: int, pack: int = 1, conditional: bool = False) -> list:
+    """Splits one pipeline element into the real batches of its `critic_steps` critic updates.
+
+    A full group (`critic_steps × batch_size` examples, batch a multiple of
+    `pack`) is cut into equal slices with Python-int sizes, which keeps every
+    shape static in the graph (the penalty's double backward needs that to
+    run fast). A partial last group of n examples is cut into slices of
+    ceil(n / critic_steps) rows, rounded up to whole packs, wrapping around
+    to reuse a few examples, so the critic still gets `critic_steps` updates.
+
+    Args:
+        data: One element: `x`, `(x,)` or `(x, labels)`.
+        critic_steps: k.
+        pack: PacGAN's degree (slices are whole packs).
+        conditional: Whether the element holds labels.
+
+    Returns:
+        k pairs `(real, labels or None)`.
+
+    Examples:
+        >>> import keras
+        >>> slices = critic_batches(keras.ops.reshape(keras.ops.arange(10.0), (5, 2)), critic_steps=2)
+        >>> [keras.ops.convert_to_numpy(real)[:, 0].tolist() for real, _ in slices]
+        [[0.0, 2.0, 4.0], [6.0, 8.0, 0.0]]
+    """
+    import keras
+
+    ops = keras.ops
+    real_all, labels_all = unpack_xy(data, conditional)
+    k = critic_steps
+    static_n = real_all.shape[0]
+    slices = []
+    if static_n is not None and static_n % k == 0 and (static_n // k) % pack == 0:
+        rows = static_n // k
+        for i in range(k):
+            labels = None if labels_all is None else labels_all[i * rows : (i + 1) * rows]
+            slices.append((real_all[i * rows : (i + 1) * rows], labels))
+        return slices
+    n = ops.shape(real_all)[0]
+    m = (n + k - 1) // k  # == batch_size except in a partial last group
+    m = (m + pack - 1) // pack * pack  # whole packs
+    for i in range(k):
+        index = (ops.arange(m) + i * m) % n
+        labels = None if labels_all is None else ops.take(labels_all, index, axis=0)
+        slices.append((ops.take(real_all, index, axis=0), labels))
+    return slices
 
 
 def make_dataset(
@@ -62,11 +118,10 @@ def make_dataset(
         the networks.
 
     Examples:
-
-    >>> import numpy as np
-    >>> dataset, sample = make_dataset(np.zeros((10, 2), "float32"), 2, critic_steps=3, shuffle=False)
-    >>> [len(group) for group in dataset.as_numpy_iterator()]
-    [6, 4]
+        >>> import numpy as np
+        >>> dataset, sample = make_dataset(np.zeros((10, 2), "float32"), 2, critic_steps=3, shuffle=False)
+        >>> [len(group) for group in dataset.as_numpy_iterator()]
+        [6, 4]
     """
     if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
         raise ValueError(f"`batch_size` must be a positive integer, got {batch_size!r}.")
@@ -136,11 +191,17 @@ def _check_labels(y, num_classes: int, num_examples: int) -> np.ndarray:
         raise ValueError(f"Labels must have shape (num_examples,), got {y.shape}.")
     if len(y) != num_examples:
         raise ValueError(f"Got {num_examples} examples but {len(y)} labels; pass one label per example.")
-    _check_label_range(y, num_classes)
+    check_label_range(y, num_classes)
     return y.astype("int32")
 
 
-def _check_label_range(y: np.ndarray, num_classes: int) -> None:
+def check_label_range(y, num_classes: int) -> None:
+    """Raises `ValueError` naming a label outside [0, num_classes).
+
+    Examples:
+        >>> check_label_range(np.array([0, 2]), 3)
+    """
+    y = np.asarray(y)
     bad = (y < 0) | (y >= num_classes)
     if bad.any():
         raise ValueError(
@@ -185,7 +246,7 @@ def _group_dataset(dataset, batch_size, critic_steps, num_classes=None):
                 f"The dataset's first batch has {len(first)} examples but {len(first_labels)} labels; "
                 "yield one int label per example."
             )
-        _check_label_range(first_labels, num_classes)
+        check_label_range(first_labels, num_classes)
         sample_labels = first_labels[:2].astype("int32")
 
         def cast(x, y, *rest):
@@ -206,20 +267,28 @@ def _group_dataset(dataset, batch_size, critic_steps, num_classes=None):
 
 
 class EpochTracker(keras.callbacks.Callback):
-    """Writes the epoch number into the variable that seeds the array shuffle.
+    """Keeps the epoch number in a variable that seeds the array shuffle.
 
     It runs before the epoch's iterator is created (Keras creates it after
     `on_epoch_begin`), so the shuffle of epoch k always uses seed k, and a
     run resumed at epoch k (BackupAndRestore) sees the same order as an
     uninterrupted one.
+
+    Args:
+        initial_epoch: The first epoch of the run.
+
+    Examples:
+        >>> tracker = EpochTracker(3)
+        >>> int(tracker.epoch.numpy())
+        3
     """
 
-    def __init__(self, variable):
+    def __init__(self, initial_epoch: int = 0):
         super().__init__()
-        self.variable = variable
+        self.epoch = tf.Variable(initial_epoch, dtype=tf.int64, trainable=False)
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.variable.assign(epoch)
+        self.epoch.assign(epoch)
 
 
 def _array_dataset(x: np.ndarray, labels, group: int, epoch_variable) -> tf.data.Dataset:

@@ -2,8 +2,8 @@
 
 `load_model` wraps `keras.models.load_model` with checks that name the path
 (missing, truncated, not a keras_wgangp GAN). `load_sampler` gives one
-`sample(num, seed)` function over a `.keras` file or a SavedModel export
-(see `keras_wgangp.export`), for the CLI.
+`Sampler` over a `.keras` file or a SavedModel export (see
+`keras_wgangp.export`), which the CLI and the evaluation protocol draw from.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import zipfile
-from collections.abc import Callable
 
 import keras
 import numpy as np
@@ -19,7 +18,7 @@ import tensorflow as tf
 
 from keras_wgangp.gan import GAN
 
-__all__ = ["load_model", "load_sampler"]
+__all__ = ["Sampler", "load_model", "load_sampler"]
 
 
 def _is_saved_model(path: str) -> bool:
@@ -47,15 +46,14 @@ def load_model(filepath: str, compile: bool = True):
         The model, of the class it was saved as.
 
     Examples:
-
-    >>> import keras_wgangp as kw, tempfile, os
-    >>> gan = kw.WGANGP(kw.architectures.mlp_generator(units=8),
-    ...                 kw.architectures.mlp_critic(units=8))
-    >>> gan.compile()
-    >>> path = os.path.join(tempfile.mkdtemp(), "gan.keras")
-    >>> gan.save(path)
-    >>> type(kw.load_model(path)).__name__
-    'WGANGP'
+        >>> import keras_wgangp as kw, tempfile, os
+        >>> gan = kw.WGANGP(kw.architectures.mlp_generator(units=8),
+        ...                 kw.architectures.mlp_critic(units=8))
+        >>> gan.compile()
+        >>> path = os.path.join(tempfile.mkdtemp(), "gan.keras")
+        >>> gan.save(path)
+        >>> type(kw.load_model(path)).__name__
+        'WGANGP'
     """
     filepath = os.fspath(filepath)
     if not os.path.exists(filepath):
@@ -92,66 +90,72 @@ def load_model(filepath: str, compile: bool = True):
     return model
 
 
-def load_sampler(filepath: str) -> Callable[..., np.ndarray]:
-    """Returns `sample(num_samples, seed, label=None) -> np.ndarray` for a `.keras` file or a SavedModel.
+class Sampler:
+    """Deterministic samples from a `.keras` file or a SavedModel export, through one interface.
+
+    `sampler(num_samples, seed, label=None)` and
+    `sampler.generate(num_samples, seed=0, labels=None)` (the `GAN.generate`
+    signature, so the measures of `keras_wgangp.evaluation` take a sampler
+    as they take a model). Both kinds of file give the same samples for the
+    same seed. `label` is one class id for every sample; a conditional
+    SavedModel needs it, a `.keras` model also takes None (the classes in
+    turn). `num_classes` is None for an unconditional model.
+    """
+
+    def __init__(self, draw, num_classes: int | None):
+        self._draw, self.num_classes = draw, num_classes
+
+    def __call__(self, num_samples: int, seed: int, label: int | None = None) -> np.ndarray:
+        if label is not None and self.num_classes is None:
+            raise ValueError("This model is not conditional; drop the label (--label).")
+        if label is not None and not 0 <= int(label) < self.num_classes:
+            raise ValueError(f"label {label} is outside [0, {self.num_classes}).")
+        return self._draw(int(num_samples), int(seed), label)
+
+    def generate(self, num_samples: int, seed: int = 0, labels: int | None = None) -> np.ndarray:
+        return self(num_samples, seed, labels)
+
+
+def load_sampler(filepath: str) -> Sampler:
+    """A `Sampler` over a `.keras` file or a SavedModel export.
 
     Args:
         filepath: A `.keras` file from `GAN.save` or a folder from
             `GAN.export` (`WGANGP` is a `GAN`).
 
     Returns:
-        A function drawing deterministic samples for a given seed; both kinds
-        of file give the same samples for the same seed. `label` is one class
-        id for every sample and is required by conditional models (a
-        `.keras` model also accepts None: the classes in turn). The function
-        has a `num_classes` attribute (None when not conditional).
+        A `Sampler`: `sampler(num_samples, seed, label=None)` returns a
+        float32 NumPy array, the same for both kinds of file.
 
     Examples:
-
-    >>> import keras_wgangp as kw, tempfile, os
-    >>> gan = kw.WGANGP(kw.architectures.mlp_generator(units=8),
-    ...                 kw.architectures.mlp_critic(units=8))
-    >>> path = os.path.join(tempfile.mkdtemp(), "g")
-    >>> gan.export(path, verbose=False)
-    >>> load_sampler(path)(5, 0).shape
-    (5, 2)
+        >>> import keras_wgangp as kw, tempfile, os
+        >>> gan = kw.WGANGP(kw.architectures.mlp_generator(units=8),
+        ...                 kw.architectures.mlp_critic(units=8))
+        >>> path = os.path.join(tempfile.mkdtemp(), "g")
+        >>> gan.export(path, verbose=False)
+        >>> load_sampler(path)(5, 0).shape
+        (5, 2)
     """
     filepath = os.fspath(filepath)
-    if _is_saved_model(filepath):
-        served = tf.saved_model.load(filepath)
-        if not hasattr(served, "sample"):
-            raise ValueError(
-                f"The SavedModel at {filepath!r} has no 'sample' endpoint; export it with GAN.export."
-            )
-        num_classes = int(served.num_classes()) if hasattr(served, "num_classes") else None
+    if not _is_saved_model(filepath):
+        gan = load_model(filepath, compile=False)
+        return Sampler(lambda n, seed, label: gan.generate(n, seed=seed, labels=label), gan.num_classes)
+    served = tf.saved_model.load(filepath)
+    if not hasattr(served, "sample"):
+        raise ValueError(
+            f"The SavedModel at {filepath!r} has no 'sample' endpoint; export it with GAN.export."
+        )
+    num_classes = int(served.num_classes()) if hasattr(served, "num_classes") else None
 
-        def sample(num_samples: int, seed: int, label: int | None = None) -> np.ndarray:
-            args = [tf.constant(num_samples, tf.int32), tf.constant(seed, tf.int64)]
-            if num_classes is not None:
-                if label is None:
-                    raise ValueError(
-                        f"This SavedModel is conditional ({num_classes} classes); give a label "
-                        f"in [0, {num_classes}) (CLI: --label)."
-                    )
-                _check_label(label, num_classes)
-                args.append(tf.constant(label, tf.int32))
-            elif label is not None:
-                raise ValueError("This model is not conditional; drop the label (--label).")
-            return np.asarray(served.sample(*args))
+    def draw(num_samples: int, seed: int, label: int | None) -> np.ndarray:
+        args = [tf.constant(num_samples, tf.int32), tf.constant(seed, tf.int64)]
+        if num_classes is not None:
+            if label is None:
+                raise ValueError(
+                    f"This SavedModel is conditional ({num_classes} classes); give a label "
+                    f"in [0, {num_classes}) (CLI: --label)."
+                )
+            args.append(tf.constant(label, tf.int32))
+        return np.asarray(served.sample(*args))
 
-        sample.num_classes = num_classes
-        return sample
-    gan = load_model(filepath, compile=False)
-
-    def sample_keras(num_samples: int, seed: int, label: int | None = None) -> np.ndarray:
-        if label is not None and gan.num_classes is None:
-            raise ValueError("This model is not conditional; drop the label (--label).")
-        return gan.generate(num_samples, seed=seed, labels=label)
-
-    sample_keras.num_classes = gan.num_classes
-    return sample_keras
-
-
-def _check_label(label: int, num_classes: int) -> None:
-    if not 0 <= int(label) < num_classes:
-        raise ValueError(f"label {label} is outside [0, {num_classes}).")
+    return Sampler(draw, num_classes)

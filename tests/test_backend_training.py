@@ -75,7 +75,7 @@ def test_lazy_penalty_runs_on_one_update_in_every():
     gan.compile()
     gan.fit(DATA, batch_size=32, epochs=1, verbose=0)
     # The tracker counts the updates where the penalty ran: 0, 2, 4, 6 of 8.
-    tracker = gan.penalty_trackers[0][0]
+    tracker = next(metric for metric in gan.metrics if metric.name == "r1")
     assert float(to_numpy(tracker.count)) == 4.0
 
 
@@ -189,3 +189,62 @@ def test_acgan_with_an_infogan_code_trains():
     for name in ("classifier_loss", "classifier_accuracy", "info_loss", "gradient_penalty"):
         assert np.isfinite(history[name][-1]), name
     assert gan.generate(4, seed=0, labels=1, codes=[2]).shape == (4, 2)
+
+
+@keras.saving.register_keras_serializable(package="keras_wgangp_tests")
+class DriftGAN(kw.GAN):
+    """The public hooks: ProGAN's drift term in the critic loss, a doubled generator loss."""
+
+    def __init__(self, *args, drift=1e-3, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.drift = drift
+        self.drift_tracker = keras.metrics.Mean(name="drift")
+
+    @property
+    def metrics(self):
+        return super().metrics + [self.drift_tracker]
+
+    def critic_loss(self, batch):
+        loss, logs = super().critic_loss(batch)
+        drift = keras.ops.mean(keras.ops.square(batch.real_scores.score))
+        return loss + self.drift * drift, {**logs, "drift": drift}
+
+    def generator_loss(self, batch):
+        loss, logs = super().generator_loss(batch)
+        return 2.0 * loss, logs
+
+
+def test_public_loss_hooks_change_the_objective_on_every_backend():
+    # Frozen networks (SGD(0)) and one seed: both models draw the same fakes,
+    # so the hooks' terms are exactly what separates their logs.
+    histories, scores = [], None
+    for cls in (kw.GAN, DriftGAN):
+        generator = kw.architectures.mlp_generator(units=8, depth=1)
+        critic = kw.architectures.mlp_critic(units=8, depth=1)
+        generator.set_weights([np.full(w.shape, 0.1, "float32") for w in generator.get_weights()])
+        critic.set_weights(
+            [np.linspace(-1, 1, w.size, dtype="float32").reshape(w.shape) for w in critic.get_weights()]
+        )
+        gan = cls(generator, critic, penalty="gp", critic_steps=2, seed=3)
+        gan.compile(keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0))
+        histories.append(gan.fit(DATA[:128], batch_size=32, shuffle=False, verbose=0).history)
+        scores = to_numpy(critic(DATA[:128])).reshape(4, 32)
+    plain, drift = histories
+    expected_drift = float(np.mean(np.mean(scores**2, axis=1)))  # 4 critic updates of 32
+    np.testing.assert_allclose(drift["drift"][0], expected_drift, rtol=1e-5)
+    np.testing.assert_allclose(
+        drift["critic_loss"][0], plain["critic_loss"][0] + 1e-3 * expected_drift, rtol=1e-5
+    )
+    np.testing.assert_allclose(drift["generator_loss"][0], 2.0 * plain["generator_loss"][0], rtol=1e-5)
+
+
+def test_a_log_without_a_metric_is_named():
+    class Undeclared(kw.GAN):
+        def critic_loss(self, batch):
+            loss, logs = super().critic_loss(batch)
+            return loss, {**logs, "drift": loss}
+
+    gan = Undeclared(kw.architectures.mlp_generator(units=8), kw.architectures.mlp_critic(units=8))
+    gan.compile()
+    with pytest.raises(ValueError, match="'drift', which has no metric"):
+        gan.fit(DATA[:64], batch_size=32, verbose=0)

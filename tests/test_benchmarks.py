@@ -99,7 +99,8 @@ def test_joint_critic_call_matches_separate_calls():
     # for a critic without batch statistics (the fast path).
     gan = tiny_gan()
     real, fake = np.random.rand(8, 2).astype("float32"), np.random.rand(8, 2).astype("float32")
-    joint_real, joint_fake = gan._score(real, fake)
+    assert gan._joint_critic_call
+    joint_real, joint_fake = gan.conditioning.score_pair(gan.critic, real, fake)
     np.testing.assert_allclose(joint_real.score.numpy(), gan.critic(real).numpy().ravel(), rtol=1e-6)
     np.testing.assert_allclose(joint_fake.score.numpy(), gan.critic(fake).numpy().ravel(), rtol=1e-6)
 

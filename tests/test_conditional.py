@@ -174,9 +174,9 @@ def test_each_critic_update_generates_with_its_real_labels():
     seen = []
 
     class Recording(kw.GAN):
-        def _score(self, real, fake, labels=None):
-            seen.append(labels.numpy().copy())
-            return super()._score(real, fake, labels)
+        def critic_loss(self, batch):
+            seen.append(batch.labels.numpy().copy())
+            return super().critic_loss(batch)
 
     x, y = labelled_toys(48)
     gan = Recording(

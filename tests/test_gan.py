@@ -185,7 +185,12 @@ def test_lazy_penalty_is_weighted_by_every_where_it_runs(every):
     real = fake = tf.zeros((4, 2))
     for iteration in range(2 * every):
         gan.critic_optimizer.iterations.assign(iteration)
-        term, values, ran = gan._penalty(gan.penalties[0], gan.critic, real, fake)
+        batch = kw.objective.Batch(
+            real, fake, None, critic=gan.critic, seed=gan.seed_generator, iteration=iteration
+        )
+        term, logs = kw.objective.PenaltyTerm(gan.penalties[0]).critic(batch)
+        value, ran = logs["counting"] if every > 1 else (logs["counting"], 1.0)
+        values = [value]
         runs = iteration % every == 0
         assert float(term) == (3.0 * every if runs else 0.0)
         assert float(ran) == float(runs)
@@ -210,10 +215,10 @@ class RecordingBEGAN(kw.GAN):
         super().__init__(*args, **kwargs)
         self.scores = []
 
-    def _score(self, real, fake, labels=None):
-        real_out, fake_out = super()._score(real, fake, labels)
+    def critic_loss(self, batch):
+        real_out, fake_out = batch.real_scores, batch.fake_scores
         self.scores.append((real_out.score.numpy().mean(), fake_out.score.numpy().mean()))
-        return real_out, fake_out
+        return super().critic_loss(batch)
 
 
 def test_began_k_follows_its_update_rule_and_is_saved(tmp_path):

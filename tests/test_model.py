@@ -27,9 +27,9 @@ class RecordingWGANGP(kw.WGANGP):
         super().__init__(*args, **kwargs)
         self.real_batches = []
 
-    def _score(self, real, fake, labels=None):
-        self.real_batches.append(real.numpy().copy())
-        return super()._score(real, fake, labels)
+    def critic_loss(self, batch):
+        self.real_batches.append(batch.real.numpy().copy())
+        return super().critic_loss(batch)
 
 
 def recording_gan(critic_steps=5):
@@ -333,7 +333,8 @@ def test_batchnorm_in_critic_warns_and_uses_separate_calls():
         gan = kw.WGANGP(kw.architectures.mlp_generator(units=8), critic, critic_steps=1)
     # With batch statistics, real and fake must be scored in separate calls.
     real, fake = tf.random.normal((4, 2)), tf.random.normal((4, 2)) + 5.0
-    real_out, _ = gan._score(real, fake)
+    assert not gan._joint_critic_call
+    real_out, _ = gan.conditioning.score_pair(gan.critic, real, fake, joint=gan._joint_critic_call)
     np.testing.assert_allclose(
         real_out.score.numpy(), tf.reshape(critic(real, training=True), [-1]).numpy(), rtol=1e-5
     )

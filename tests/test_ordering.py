@@ -135,7 +135,7 @@ def test_each_update_sees_the_previous_updates_weights(path):
     if path == "fit":  # arrays arrive with an unknown batch size
         gan.fit(real, batch_size=m, epochs=1, shuffle=False, verbose=0)
     else:  # full groups of a known size take the static-shape branch
-        gan._check_compatible(real[:2])
+        kw.checks.check_networks(gan, real[:2])
         step = tf.function(gan.train_step, input_signature=[tf.TensorSpec([k * m, 2], tf.float32)])
         for group in real.reshape(steps, k * m, 2):
             step(tf.constant(group))

@@ -9,7 +9,7 @@ import pytest
 from helpers import weights
 
 import keras_wgangp as kw
-from keras_wgangp.gan import _pack
+from keras_wgangp.conditioning import pack as _pack
 
 pytestmark = pytest.mark.backends
 DATA = kw.data.toy_samples("8gaussians", 256, seed=0)

@@ -13,6 +13,9 @@ backends lives here, one module per backend, in the manner of Keras's own
 - `lazy(run, compute, skip)`: `compute()` where the boolean `run` holds,
   else `skip()`.
 - `ordered(tensors)`: a context whose ops run after `tensors`.
+- `replicas(model)`: the replica count a replica's loss is divided by.
+- `finish_logs(model, logs)`: the step's logs as the backend's trainer
+  reduces them.
 """
 
 from __future__ import annotations
@@ -31,9 +34,8 @@ def current():
         `keras_wgangp.backends.tensorflow_step`, `jax_step` or `torch_step`.
 
     Examples:
-
-    >>> current().__name__
-    'keras_wgangp.backends.tensorflow_step'
+        >>> current().__name__
+        'keras_wgangp.backends.tensorflow_step'
     """
     name = keras.backend.backend()
     if name not in BACKENDS:

@@ -50,3 +50,13 @@ def replicas(model) -> int:
     # tf.distribute sums gradients over replicas; each replica's mean loss is
     # divided by the count so that the sum is the global-batch mean.
     return model.distribute_strategy.num_replicas_in_sync
+
+
+def finish_logs(model, logs: dict) -> dict:
+    # Keras reduces multi-worker logs with reduce(MEAN, axis=0), which needs a
+    # batch axis; a length-1 vector reduces to the scalar.
+    strategy = model.distribute_strategy
+    in_multi_worker = getattr(getattr(strategy, "extended", None), "_in_multi_worker_mode", lambda: False)
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and in_multi_worker():
+        return {name: tf.reshape(value, (1,)) for name, value in logs.items()}
+    return logs

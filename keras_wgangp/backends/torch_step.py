@@ -37,3 +37,7 @@ def ordered(tensors):
 
 def replicas(model) -> int:
     return 1
+
+
+def finish_logs(model, logs: dict) -> dict:
+    return logs
