@@ -1,6 +1,6 @@
 """Conditional generation and InfoGAN codes, measured.
 
-Three tasks, each a Markdown table in benchmarks/results/conditional_<task>.md:
+Three tasks, each a Markdown table in docs/results/runs/conditional_<task>.md:
 
 * `toy`: a class-conditional WGAN-GP on 8gaussians with the mode as label,
   both learning rates decayed linearly to 0 over the run.
@@ -39,7 +39,7 @@ import keras_wgangp as kw  # noqa: E402
 from keras_wgangp import codes, evaluation  # noqa: E402
 
 A = kw.architectures
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "docs", "results", "runs")
 
 
 def _adam(learning_rate, beta_1=0.5, decay_steps=None):
@@ -115,7 +115,7 @@ def run_infogan(seed, steps):
 
 def run_digits(conditioning, seed, steps):
     keras.utils.set_random_seed(seed)
-    x_train, y_train, x_test, y_test = evaluation.digits_split(16)
+    x_train, y_train, x_test, y_test = kw.data.digits_split(16)
     acgan = conditioning == "acgan"
     generator = A.dcgan_generator(64, (16, 16, 1), filters=32, num_classes=10)
     critic = A.dcgan_critic(

@@ -45,6 +45,7 @@ gradient penalty and gamma = 1 for R1.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -103,12 +104,8 @@ METHODS = {
     "ns-dragan": {"loss": "non_saturating", "penalty": lambda d: penalties.DRAGAN(10.0)},
     "relativistic": {"loss": "relativistic_average"},
     "began": {"loss": "began", "critic": _began_critic},
-    # The recipe of `keras-wgangp train`, at this script's step budget (on
-    # swissroll non-saturating + R1 since the catalogue run): on
-    # 8gaussians and swissroll 1 critic step with a 2x critic rate, on
-    # 25gaussians 5 critic steps, both with rates decayed linearly to 0; on
-    # digits WGAN-GP at constant rates (the EMA every method has).
-    "best": {"loss": "wasserstein", "penalty": _gp(), "recipe": True},
+    # The recipe of `keras-wgangp train` (keras_wgangp.recipes), at this script's step budget.
+    "best": {"loss": "recipe", "recipe": True},
     # Conditional digits: WGAN-GP with a concatenated one-hot label, a
     # projection critic, and ACGAN.
     "cgan-concat": {"loss": "wasserstein", "penalty": _gp(), "conditioning": "concat"},
@@ -142,22 +139,15 @@ def _networks(method: str, dataset: str):
     return arch.mlp_generator(units=UNITS), critic
 
 
-def train(method: str, dataset: str, steps: int, seed: int):
-    settings = METHODS[method]
-    conditional = "conditioning" in settings
-    if conditional and dataset != "digits":
-        raise ValueError(f"{method} runs on digits only")
-    keras.utils.set_random_seed(seed)
+def _method_gan(settings, method, dataset, steps, seed, conditional):
     generator, critic = _networks(method, dataset)
     penalty, loss = settings.get("penalty"), settings["loss"]
-    if settings.get("recipe") and dataset in ("swissroll", "25gaussians"):  # the CLI's objective there
-        penalty, loss = (lambda d: penalties.R1(gamma=1.0)), "non_saturating"
     gan = kw.GAN(
         generator,
         critic,
         loss=loss,
         penalty=penalty(dataset) if penalty else None,
-        critic_steps=1 if settings.get("recipe") and dataset in ("8gaussians", "swissroll") else CRITIC_STEPS,
+        critic_steps=CRITIC_STEPS,
         clip_value=settings.get("clip_value"),
         ema_decay=0.999,
         seed=seed,
@@ -169,14 +159,26 @@ def train(method: str, dataset: str, steps: int, seed: int):
         gan.compile(make(steps), make(steps * CRITIC_STEPS))
     elif dataset == "digits":
         gan.compile(_adam(2e-4), _adam(2e-4))
-    elif settings.get("recipe"):
-        ratio = 1.0 if dataset == "25gaussians" else 2.0
-        gan.compile(_adam(1e-3, steps), _adam(ratio * 1e-3, steps * gan.critic_steps))
     else:
         gan.compile(_adam(1e-3), _adam(1e-3))
+    return gan
+
+
+def train(method: str, dataset: str, steps: int, seed: int):
+    settings = METHODS[method]
+    conditional = "conditioning" in settings
+    if conditional and dataset != "digits":
+        raise ValueError(f"{method} runs on digits only")
+    keras.utils.set_random_seed(seed)
+    if settings.get("recipe"):  # the recipe of `keras-wgangp train`, at this script's step budget
+        recipe = dataclasses.replace(kw.recipes.get(dataset), steps=steps)
+        shape = (16, 16, 1) if dataset == "digits" else (2,)
+        gan = kw.recipes.build_gan(recipe, shape, total_steps=steps, seed=seed)
+    else:
+        gan = _method_gan(settings, method, dataset, steps, seed, conditional)
     start = time.perf_counter()
     if dataset == "digits":
-        x, y, _, _ = evaluation.digits_split(16)
+        x, y, _, _ = kw.data.digits_split(16)
         data = (x, y.astype("int32")) if conditional else x
         stream = tf.data.Dataset.from_tensor_slices(data).shuffle(len(x), seed=seed).repeat()
         stream = stream.batch(DIGITS_BATCH, drop_remainder=True)
@@ -189,7 +191,7 @@ def train(method: str, dataset: str, steps: int, seed: int):
 
 def _mean_gradient_norm(gan, real, fake, seed, labels=None) -> float:
     eps = penalties.sample_epsilon(len(real), real.ndim, seed=seed)
-    critic = gan._score_function(None if labels is None else tf.constant(labels))
+    critic = gan.conditioning.score_function(gan.critic, None if labels is None else tf.constant(labels))
     norms = penalties.gradient_norms(critic, penalties.interpolate(tf.constant(real), tf.constant(fake), eps))
     return float(np.mean(norms))
 
@@ -217,7 +219,7 @@ def _measure_digits(gan, seed: int) -> dict:
     """Classes at confidence 0.9 (the modes), the confident share (HQ) and the
     FID of 1,000 EMA samples against the 360 held-out digits (`keras-wgangp
     train`'s protocol), for the raw generator and the EMA."""
-    x_train, y_train, x_test, _ = evaluation.digits_split(16)
+    x_train, y_train, x_test, _ = kw.data.digits_split(16)
     classifier = evaluation.digits_classifier(16)
     extractor = evaluation.classifier_features("digits", 16)
     test_features = extractor(x_test)
@@ -280,7 +282,7 @@ def main(argv=None) -> int:
         "into one row per method, EMA samples, means over seeds; written to --name [catalogue]",
     )
     parser.add_argument("--name", help="file stem in --output [quality, losses or catalogue]")
-    parser.add_argument("--output", default="benchmarks/results", help="folder for the .md/.json/.png")
+    parser.add_argument("--output", default="docs/results/runs", help="folder for the .md/.json/.png")
     args = parser.parse_args(argv)
     if args.combine:
         return combine(args.combine.split(","), args.output, args.name or "catalogue")

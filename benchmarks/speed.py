@@ -25,6 +25,10 @@ repeat so machine noise hits them alike):
   XLA, as JAX runs) and KERAS_BACKEND=torch (eager), each in its own child
   process that stays alive and is timed in the same interleaved repeats;
   included when jax or torch is importable.
+* ours_proc, ours_ref: `ours` on TensorFlow in a child process each, from
+  this tree and from `--reference DIR`, a checkout of an earlier release
+  (opt-in via --contestants). The script prints the median of their paired
+  per-repeat ratios: the regression check of a release.
 
 Each repeat times `--steps` generator steps after a warm-up; the table shows
 medians over `--repeats`, ratios ours/other (below 1 means ours is faster),
@@ -35,6 +39,8 @@ process.
     python benchmarks/speed.py --quick    # 3 repeats x 3 steps, a few minutes
     python benchmarks/speed.py --jit      # jit_compile=True for ours and kerasio (XLA)
     python benchmarks/speed.py --mixed    # mixed_float16 policy (for GPUs)
+    git worktree add /tmp/kw-0.4.0 <commit of 0.4.0>
+    python benchmarks/speed.py --reference /tmp/kw-0.4.0 --contestants ours_proc,ours_ref --no-memory
 """
 
 from __future__ import annotations
@@ -100,7 +106,8 @@ def make_ours(workload: str, jit: bool, joint_critic_call: bool = True, every: i
             generator, critic, penalty=penalty, latent_dim=w["latent"], critic_steps=w["critic_steps"]
         )
     # Ablation switch: score real and fake in two critic calls instead of one.
-    gan._critic_uses_batch_stats = not joint_critic_call
+    gan._joint_critic_call = joint_critic_call
+    gan._critic_uses_batch_stats = not joint_critic_call  # the name before 0.5.0 (--reference runs)
     gan.compile(adam(), adam(), jit_compile=jit)
 
     def run(steps: int) -> float:
@@ -286,11 +293,19 @@ CONTESTANTS = {
 
 # Contestants that run `ours` under another Keras backend, in a child process.
 BACKEND_CONTESTANTS = {"ours_jax": "jax", "ours_torch": "torch"}
+# `ours` from this tree and from --reference (an earlier release's checkout),
+# each in a child process on TensorFlow, to compare releases side by side.
+RELEASE_CONTESTANTS = {"ours_proc": "tensorflow", "ours_ref": "tensorflow"}
+REFERENCE = {"path": None}  # set by --reference
 
 
-def make_in_backend(backend: str):
+def make_in_backend(backend: str, name: str = ""):
     def make(workload: str, jit: bool):
         env = dict(os.environ, KERAS_BACKEND=backend)
+        if name == "ours_ref":
+            if not REFERENCE["path"]:
+                raise SystemExit("ours_ref needs --reference DIR (a checkout of the release to compare with)")
+            env["PYTHONPATH"] = os.pathsep.join([REFERENCE["path"], env.get("PYTHONPATH", "")])
         cmd = [sys.executable, os.path.abspath(__file__), "--serve", workload, backend]
         child = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
@@ -307,14 +322,16 @@ def make_in_backend(backend: str):
     return make
 
 
-for _name, _backend in BACKEND_CONTESTANTS.items():
-    CONTESTANTS[_name] = make_in_backend(_backend)
+for _name, _backend in {**BACKEND_CONTESTANTS, **RELEASE_CONTESTANTS}.items():
+    CONTESTANTS[_name] = make_in_backend(_backend, _name)
 
 
 def _make_here(name: str, workload: str, jit: bool):
     """A contestant in this process (a child for the backend contestants)."""
     if name in BACKEND_CONTESTANTS:
         return make_ours(workload, jit=BACKEND_CONTESTANTS[name] == "jax")
+    if name in RELEASE_CONTESTANTS:  # the child's PYTHONPATH picks the release
+        return make_ours(workload, jit)
     return CONTESTANTS[name](workload, jit)
 
 
@@ -331,6 +348,8 @@ def torch_available() -> bool:
 def available(name: str) -> bool:
     if name == "torch":
         return torch_available()
+    if name == "ours_ref":
+        return REFERENCE["path"] is not None
     return name not in BACKEND_CONTESTANTS or importable(BACKEND_CONTESTANTS[name])
 
 
@@ -353,6 +372,8 @@ def peak_memory_mb(workload: str, name: str, args) -> float:
     cmd += ["--jit"] if args.jit else []
     cmd += ["--mixed"] if args.mixed else []
     env = dict(os.environ, KERAS_BACKEND=BACKEND_CONTESTANTS.get(name, "tensorflow"))
+    if name == "ours_ref":
+        env["PYTHONPATH"] = os.pathsep.join([REFERENCE["path"], env.get("PYTHONPATH", "")])
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
     if out.returncode != 0:
         return float("nan")
@@ -375,9 +396,14 @@ def main(argv=None) -> int:
     parser.add_argument("--jit", action="store_true", help="jit_compile=True (XLA) for the TF contestants")
     parser.add_argument("--mixed", action="store_true", help="mixed_float16 policy for the TF contestants")
     parser.add_argument("--no-memory", action="store_true", help="skip the per-contestant memory runs")
+    parser.add_argument(
+        "--reference",
+        help="a checkout of an earlier release, for the ours_ref contestant (its package is imported)",
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    REFERENCE["path"] = os.path.abspath(args.reference) if args.reference else None
     if args.mixed:
         keras.mixed_precision.set_global_policy("mixed_float16")
     if args.serve:  # a backend contestant: time `ours` for each step count read from stdin
@@ -427,7 +453,12 @@ def main(argv=None) -> int:
                 f"| {name} | {medians[name]:.1f} | {min(values):.0f}–{max(values):.0f} | "
                 f"{medians['ours'] / medians[name]:.2f} | {memory[name]:.0f} |"
             )
-        print("\n".join(lines[-(3 + len(names)) :]), flush=True)
+        if "ours_proc" in timings and "ours_ref" in timings:
+            # Paired per repeat (the two ran back to back), so slow spells of the machine cancel.
+            paired = [a / b for a, b in zip(timings["ours_proc"], timings["ours_ref"], strict=True)]
+            lines.append(f"ours_proc / ours_ref: median of paired ratios {statistics.median(paired):.3f} "
+                         f"(each repeat: {', '.join(f'{r:.3f}' for r in paired)})")  # fmt: skip
+        print("\n".join(lines[-(4 + len(names)) :]), flush=True)
     device = "GPU" if tf.config.list_physical_devices("GPU") else f"{os.cpu_count()} CPU cores"
     versions = f"TensorFlow {tf.__version__}, Keras {keras.__version__}"
     for module in ("jax", "torch"):
