@@ -33,7 +33,7 @@ from keras_wgangp.penalties import gradient_penalty
 from keras_wgangp.saving import load_model
 from keras_wgangp.wgangp import WGANGP
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 __all__ = [
     "GAN",
