@@ -28,6 +28,12 @@ samples against the 360 held-out digits. `--methods`, `--datasets` and
 `--name` run and save any part of it; `--combine` folds saved parts into one
 table with a row per method and a column per dataset.
 
+`--stacked` runs the stacked-digits table: WGAN-GP, WGAN-LP, hinge + R1,
+non-saturating + R1, PacGAN 2 (WGAN-GP with pairs) and `best` on stacked
+digits (three digits as RGB channels: 1,000 modes), with the protocol of
+`keras-wgangp evaluate --dataset stacked_digits`: modes and KL of 26,000 EMA
+samples, FID and precision/recall in the per-channel classifier features.
+
 It also writes one PNG with a row per method and a column per dataset:
 samples over the critic's contours (the story of the paper's Figures 1-2),
 or a grid of digits.
@@ -36,6 +42,7 @@ or a grid of digits.
     python benchmarks/quality.py --quick    # 1 seed x 400 steps, about 1.5 minutes
     python benchmarks/quality.py --losses   # 6 methods x 2 datasets x 3 seeds, about 30 minutes
     python benchmarks/quality.py --catalogue   # 3 seeds: toys 47 minutes, digits about 80
+    python benchmarks/quality.py --stacked --steps 3000   # 6 methods x 3 seeds
 
 Shared settings (see benchmarks/README.md for why): 3x128 ReLU MLPs, batch
 256, 5 critic steps, Adam(1e-3, 0.5, 0.9), EMA 0.999; lambda = 1 for the
@@ -103,6 +110,8 @@ METHODS = {
     "lsgan": {"loss": "least_squares"},
     "ns-dragan": {"loss": "non_saturating", "penalty": lambda d: penalties.DRAGAN(10.0)},
     "relativistic": {"loss": "relativistic_average"},
+    # PacGAN (Lin et al. 2018): WGAN-GP with a critic that scores pairs of examples.
+    "pacgan2": {"loss": "wasserstein", "penalty": _gp(), "pack": 2},
     "began": {"loss": "began", "critic": _began_critic},
     # The recipe of `keras-wgangp train` (keras_wgangp.recipes), at this script's step budget.
     "best": {"loss": "recipe", "recipe": True},
@@ -115,6 +124,8 @@ METHODS = {
 LOSS_TABLE = "wgan-gp,hinge-r1,ns-r1,lsgan,began,wgan-gp-lazy4"
 CATALOGUE = "wgan-clip,wgan-gp,wgan-lp,hinge-r1,ns-r1,minimax,lsgan,ns-dragan,relativistic,began,best"
 CONDITIONAL = "cgan-concat,cgan-projection,acgan"  # digits only
+STACKED = "wgan-gp,wgan-lp,hinge-r1,ns-r1,pacgan2,best"  # the objectives of the stacked-digits table
+IMAGES = {"digits": (16, 16, 1), "stacked_digits": (16, 16, 3)}
 
 
 def _networks(method: str, dataset: str):
@@ -126,16 +137,17 @@ def _networks(method: str, dataset: str):
         acgan = conditioning == "acgan"
         critic_options = {"num_classes": 10, "conditioning": None if acgan else conditioning,
                           "auxiliary_classifier": acgan}  # fmt: skip
-    if dataset == "digits":
+    pack = settings.get("pack", 1)
+    if dataset in IMAGES:
+        shape = IMAGES[dataset]
+        critic_shape = (*shape[:-1], shape[-1] * pack)
         if settings["loss"] == "began":
-            critic = arch.began_critic((16, 16, 1), units=DIGITS_FILTERS, code_dim=32)
+            critic = arch.began_critic(critic_shape, units=DIGITS_FILTERS, code_dim=32)
         else:
-            critic = arch.dcgan_critic((16, 16, 1), filters=DIGITS_FILTERS, **critic_options)
-        generator = arch.dcgan_generator(
-            DIGITS_LATENT, (16, 16, 1), filters=DIGITS_FILTERS, num_classes=classes
-        )
+            critic = arch.dcgan_critic(critic_shape, filters=DIGITS_FILTERS, **critic_options)
+        generator = arch.dcgan_generator(DIGITS_LATENT, shape, filters=DIGITS_FILTERS, num_classes=classes)
         return generator, critic
-    critic = settings.get("critic", lambda: arch.mlp_critic(units=UNITS))()
+    critic = settings.get("critic", lambda: arch.mlp_critic(input_dim=2 * pack, units=UNITS))()
     return arch.mlp_generator(units=UNITS), critic
 
 
@@ -153,11 +165,12 @@ def _method_gan(settings, method, dataset, steps, seed, conditional):
         seed=seed,
         num_classes=10 if conditional else None,
         classifier_weight=1.0 if settings.get("conditioning") == "acgan" else None,
+        pack=settings.get("pack", 1),
     )
     make = settings.get("optimizer")
     if make:
         gan.compile(make(steps), make(steps * CRITIC_STEPS))
-    elif dataset == "digits":
+    elif dataset in IMAGES:
         gan.compile(_adam(2e-4), _adam(2e-4))
     else:
         gan.compile(_adam(1e-3), _adam(1e-3))
@@ -172,7 +185,7 @@ def train(method: str, dataset: str, steps: int, seed: int):
     keras.utils.set_random_seed(seed)
     if settings.get("recipe"):  # the recipe of `keras-wgangp train`, at this script's step budget
         recipe = dataclasses.replace(kw.recipes.get(dataset), steps=steps)
-        shape = (16, 16, 1) if dataset == "digits" else (2,)
+        shape = IMAGES.get(dataset, (2,))
         gan = kw.recipes.build_gan(recipe, shape, total_steps=steps, seed=seed)
     else:
         gan = _method_gan(settings, method, dataset, steps, seed, conditional)
@@ -182,6 +195,9 @@ def train(method: str, dataset: str, steps: int, seed: int):
         data = (x, y.astype("int32")) if conditional else x
         stream = tf.data.Dataset.from_tensor_slices(data).shuffle(len(x), seed=seed).repeat()
         stream = stream.batch(DIGITS_BATCH, drop_remainder=True)
+        gan.fit(stream, epochs=1, steps_per_epoch=steps, verbose=0)
+    elif dataset == "stacked_digits":  # fresh triples of training digits for every batch
+        stream = kw.data.stacked_digits_dataset(DIGITS_BATCH, 16, seed=seed)
         gan.fit(stream, epochs=1, steps_per_epoch=steps, verbose=0)
     else:
         real = kw.data.toy_samples(dataset, steps * gan.critic_steps * BATCH, seed=seed)
@@ -199,6 +215,11 @@ def _mean_gradient_norm(gan, real, fake, seed, labels=None) -> float:
 def measure(gan, dataset: str, seed: int) -> dict:
     if dataset == "digits":
         return _measure_digits(gan, seed)
+    if dataset == "stacked_digits":  # the protocol of `keras-wgangp evaluate --dataset stacked_digits`
+        result = evaluation.evaluate(gan, "stacked_digits", seed=seed)
+        keys = ("modes_covered", "num_modes", "kl", "fid", "fid_real_train_vs_test", "precision", "recall",
+                "density", "coverage")  # fmt: skip
+        return {key: result[key] for key in keys}
     n = 2500
     raw = gan.generator.predict(np.random.default_rng(seed).normal(size=(n, 2)).astype("float32"), verbose=0)
     ema = gan.generate(n, seed=seed)
@@ -281,7 +302,12 @@ def main(argv=None) -> int:
         help="instead of training, merge saved results (e.g. catalogue_toys,catalogue_digits) "
         "into one row per method, EMA samples, means over seeds; written to --name [catalogue]",
     )
-    parser.add_argument("--name", help="file stem in --output [quality, losses or catalogue]")
+    parser.add_argument(
+        "--stacked",
+        action="store_true",
+        help=f"the stacked-digits table: --methods {STACKED} on stacked_digits",
+    )
+    parser.add_argument("--name", help="file stem in --output [quality, losses, catalogue or stacked]")
     parser.add_argument("--output", default="docs/results/runs", help="folder for the .md/.json/.png")
     args = parser.parse_args(argv)
     if args.combine:
@@ -292,6 +318,8 @@ def main(argv=None) -> int:
     seeds = args.seeds or (1 if args.quick else 3)
     if args.losses:
         args.methods, args.datasets = LOSS_TABLE, "8gaussians,25gaussians"
+    if args.stacked:
+        args.methods, args.datasets = STACKED, "stacked_digits"
     if args.catalogue:
         args.methods = f"{CATALOGUE},{CONDITIONAL}"
         args.datasets = "8gaussians,25gaussians,swissroll,digits"
@@ -309,19 +337,23 @@ def main(argv=None) -> int:
                 continue  # the conditional methods are measured on digits
             runs = []
             for seed in range(args.first_seed, args.first_seed + seeds):
-                gan, seconds = train(method, dataset, digits_steps if dataset == "digits" else steps, seed)
+                gan, seconds = train(method, dataset, digits_steps if dataset in IMAGES else steps, seed)
                 runs.append({**measure(gan, dataset, seed), "seconds": seconds, "seed": seed})
                 print(f"{method} {dataset} seed {seed}: {json.dumps(runs[-1])}", flush=True)
                 if seed == args.first_seed:
                     axes = figure.add_subplot(len(methods), len(datasets), r * len(datasets) + c + 1)
                     _panel(axes, gan, dataset, f"{method} / {dataset}")
             rows.append({"method": method, "dataset": dataset, "runs": runs,
-                         "steps": digits_steps if dataset == "digits" else steps})  # fmt: skip
+                         "steps": digits_steps if dataset in IMAGES else steps})  # fmt: skip
 
     header = ("| method | dataset | modes (raw) | HQ % (raw) | modes (EMA) | HQ % (EMA) | SWD or FID (EMA) "
               "| mean ‖∇D(x̂)‖ | s/run |")  # fmt: skip
     lines = [header, "|" + "---|" * 9]
-    for row in rows:
+    stacked = [row for row in rows if row["dataset"] == "stacked_digits"]
+    rows_2d = [row for row in rows if row["dataset"] != "stacked_digits"]
+    if stacked:
+        lines = _stacked_table(stacked) + ([""] + lines if rows_2d else [])
+    for row in rows_2d:
         runs, n = row["runs"], row["runs"][0]["num_modes"]
 
         def col(key, d=1, runs=runs):
@@ -340,7 +372,15 @@ def main(argv=None) -> int:
             f"toys: batch {BATCH}, 3x{UNITS} MLPs; digits: batch {DIGITS_BATCH}, DCGAN filters "
             f"{DIGITS_FILTERS}; {machine}; total {time.perf_counter() - total_start:.0f} s")  # fmt: skip
     print("\n" + table + "\n\n" + note)
-    stem = args.name or ("losses" if args.losses else "catalogue" if args.catalogue else "quality")
+    stem = args.name or (
+        "losses"
+        if args.losses
+        else "catalogue"
+        if args.catalogue
+        else "stacked"
+        if args.stacked
+        else "quality"
+    )
     with open(os.path.join(args.output, f"{stem}.md"), "w") as handle:
         handle.write(
             f"`python benchmarks/quality.py {' '.join(argv or sys.argv[1:])}`\n\n{table}\n\n{note}\n"
@@ -365,6 +405,21 @@ def main(argv=None) -> int:
     figure.savefig(os.path.join(args.output, f"{stem}.png"), dpi=80)
     _quantize_png(os.path.join(args.output, f"{stem}.png"))
     return 0
+
+
+def _stacked_table(rows) -> list[str]:
+    """Stacked digits: modes, KL, FID and precision/recall of 26,000 EMA samples, mean ± std (per seed)."""
+    lines = ["| method | modes /1000 | KL | FID | precision | recall | s/run |", "|" + "---|" * 7]
+    for row in rows:
+        runs = row["runs"]
+
+        def col(key, d, runs=runs):
+            per_seed = " / ".join(f"{run[key]:.{d}f}" for run in runs)
+            return f"{summarise([run[key] for run in runs], d)} ({per_seed})" if len(runs) > 1 else per_seed
+
+        lines.append(f"| {row['method']} | {col('modes_covered', 0)} | {col('kl', 3)} | {col('fid', 2)} | "
+                     f"{col('precision', 3)} | {col('recall', 3)} | {col('seconds', 0)} |")  # fmt: skip
+    return lines
 
 
 def _quantize_png(path: str, colors: int = 64) -> None:
@@ -473,6 +528,11 @@ def _stitch(panels: dict, methods: list, datasets: list, path: str, scale: float
 
 
 def _panel(axes, gan, dataset, title):
+    if dataset == "stacked_digits":
+        axes.imshow(kw.callbacks.image_grid(gan.generate(64, seed=0)))
+        axes.set_title(title, fontsize=9)
+        axes.axis("off")
+        return
     if dataset == "digits":
         labels = np.arange(64) % 10 if gan.num_classes else None
         grid = kw.callbacks.image_grid(gan.generate(64, seed=0, labels=labels))

@@ -1,4 +1,5 @@
-"""Keras callbacks and plots for watching a WGAN-GP learn.
+"""Keras callbacks and plots for watching a GAN learn: critic contours, sample grids,
+quality measures during `fit`, and the training curves.
 
 Plots are drawn with Matplotlib's object API on an Agg canvas, so they work
 on headless machines and never touch pyplot's global state.
@@ -15,6 +16,7 @@ from matplotlib.figure import Figure
 
 __all__ = [
     "CriticContour",
+    "EvaluateEvery",
     "SampleImages",
     "image_grid",
     "plot_critic_contour",
@@ -193,29 +195,37 @@ class CriticContour(keras.callbacks.Callback):
         self.paths.append(self.plot(path, title=f"epoch {epoch + 1}"))
 
 
-def plot_history(history, path: str) -> str:
-    """Plots the WGAN-GP training curves to a PNG.
+def plot_history(history, path: str, evaluations=None) -> str:
+    """Plots the training curves to a PNG.
 
     Panels: critic and generator losses; the Wasserstein estimate
     (mean D(real) − mean D(fake)); the gradient penalty and the mean
-    gradient norm at the interpolates (which should settle near 1).
+    gradient norm at the interpolates (which should settle near 1); the
+    other logged metrics; and, with `evaluations`, one panel per quality
+    measure at the epochs it was measured.
 
     Args:
         history: A `keras.callbacks.History` or its `.history` dict.
         path: Where to write the PNG.
+        evaluations: An `EvaluateEvery` callback (or its `.record` dict,
+            `{"epoch": [...], name: [...]}`); its measures are drawn against
+            their own epochs and left out of the other panels.
 
     Returns:
         The path written.
 
     Examples:
         >>> import tempfile, os
-        >>> logs = {"critic_loss": [1.0, 0.5], "generator_loss": [0.1, 0.2]}
-        >>> os.path.exists(plot_history(logs, os.path.join(tempfile.mkdtemp(), "h.png")))
+        >>> logs = {"critic_loss": [1.0, 0.5], "generator_loss": [0.1, 0.2], "fid": [3.0]}
+        >>> record = {"epoch": [2], "fid": [3.0]}
+        >>> os.path.exists(plot_history(logs, os.path.join(tempfile.mkdtemp(), "h.png"), record))
         True
     """
     logs = getattr(history, "history", history)
     if not isinstance(logs, dict) or not logs:
         raise ValueError("plot_history needs a History object or a non-empty dict of metric lists.")
+    record = dict(getattr(evaluations, "record", evaluations) or {})
+    measured = [name for name in record if name != "epoch"]
     panels = [
         ("losses", ["critic_loss", "generator_loss"]),
         ("Wasserstein estimate", ["wasserstein_estimate"]),
@@ -223,14 +233,18 @@ def plot_history(history, path: str) -> str:
     ]
     panels = [(title, [k for k in keys if k in logs]) for title, keys in panels]
     panels = [(title, keys) for title, keys in panels if keys]
-    shown = {k for _, keys in panels for k in keys}
+    shown = {k for _, keys in panels for k in keys} | set(measured)
     extra = [k for k in logs if k not in shown]
     if extra:
         panels.append(("other", extra))
+    panels += [(name, [name]) for name in measured]
     figure = Figure(figsize=(4.5 * len(panels), 3.5))
     for i, (title, keys) in enumerate(panels, start=1):
         axes = figure.add_subplot(1, len(panels), i)
         for key in keys:
+            if key in measured:
+                axes.plot(record["epoch"], np.asarray(record[key], "float64"), marker="o", label=key)
+                continue
             values = np.asarray(logs[key], dtype="float64")
             axes.plot(np.arange(1, len(values) + 1), values, label=key)
         axes.set_title(title)
@@ -239,6 +253,90 @@ def plot_history(history, path: str) -> str:
         axes.grid(alpha=0.3)
     figure.tight_layout()
     return _save(figure, path)
+
+
+class EvaluateEvery(keras.callbacks.Callback):
+    """Measures sample quality every few epochs and writes it into `logs`.
+
+    At the end of every `every_n_epochs`-th epoch it computes the chosen
+    measures on the model's samples (the EMA generator's when there is one)
+    and adds them to the epoch's `logs`, so `History`, `CSVLogger`,
+    `EarlyStopping(monitor="fid")`, `ModelCheckpoint(monitor="fid",
+    save_best_only=True)` and `TensorBoard` see them; list it before those
+    callbacks. Skipped epochs cost nothing and carry no value (monitoring
+    callbacks then warn that the metric is missing: use `every_n_epochs=1`
+    with them). `record` keeps every measured value with its epoch.
+
+    Args:
+        metrics: Names of the measures of `keras_wgangp.evaluation.evaluate`
+            on `dataset` (e.g. `"fid"`, `"kid"`, `"precision"`, `"recall"`,
+            `"modes_covered"`, `"kl"`, `"high_quality_fraction"`), or a
+            function `model -> dict` of float measures.
+        dataset: The reference dataset of named measures (a toy name,
+            `"digits"` or `"stacked_digits"`).
+        every_n_epochs: Measure on epochs n, 2n, ... (1-based).
+        num_samples: Samples per measurement (None: the protocol's default).
+        seed: Seed of the samples (the same every time, so values compare).
+
+    Examples:
+        >>> import keras_wgangp as kw
+        >>> gan = kw.WGANGP(kw.architectures.mlp_generator(units=8), kw.architectures.mlp_critic(units=8))
+        >>> gan.compile()
+        >>> watch = EvaluateEvery(["modes_covered"], dataset="8gaussians", num_samples=200)
+        >>> history = gan.fit(kw.data.toy_samples("8gaussians", 640, seed=0), epochs=2, verbose=0,
+        ...                   callbacks=[watch])
+        >>> len(history.history["modes_covered"]), watch.record["epoch"]
+        (2, [1, 2])
+    """
+
+    def __init__(
+        self,
+        metrics,
+        dataset: str | None = None,
+        every_n_epochs: int = 1,
+        num_samples: int | None = None,
+        seed: int = 0,
+    ):
+        super().__init__()
+        if isinstance(every_n_epochs, bool) or not isinstance(every_n_epochs, int) or every_n_epochs < 1:
+            raise ValueError(f"every_n_epochs must be an integer >= 1, got {every_n_epochs!r}.")
+        if callable(metrics):
+            self.metric_fn, self.names = metrics, None
+        else:
+            names = [metrics] if isinstance(metrics, str) else list(metrics)
+            if not names or dataset is None:
+                raise ValueError(
+                    "EvaluateEvery needs metric names with their `dataset` (e.g. EvaluateEvery(['fid'], "
+                    "dataset='digits')), or a function model -> dict."
+                )
+            self.metric_fn, self.names = None, names
+        self.dataset, self.every_n_epochs = dataset, every_n_epochs
+        self.num_samples, self.seed = num_samples, seed
+        self.record: dict[str, list] = {"epoch": []}
+
+    def measure(self) -> dict:
+        """The measures of the model now, as floats."""
+        if self.metric_fn is not None:
+            return {name: float(value) for name, value in self.metric_fn(self.model).items()}
+        from keras_wgangp.evaluation import evaluate
+
+        report = evaluate(self.model, self.dataset, self.num_samples, self.seed)
+        missing = [name for name in self.names if name not in report]
+        if missing:
+            raise ValueError(
+                f"EvaluateEvery: {self.dataset} has no measure {missing[0]!r}; it has {', '.join(report)}."
+            )
+        return {name: float(report[name]) for name in self.names}
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every_n_epochs:
+            return
+        values = self.measure()
+        self.record["epoch"].append(epoch + 1)
+        for name, value in values.items():
+            self.record.setdefault(name, []).append(value)
+        if logs is not None:
+            logs.update(values)
 
 
 def image_grid(

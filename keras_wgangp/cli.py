@@ -22,7 +22,7 @@ from keras_wgangp.training import TFDS_DATASETS, dataset_kind
 
 __all__ = ["main"]
 
-BUILT_IN = TOY_DATASETS + ("digits",) + TFDS_DATASETS
+BUILT_IN = TOY_DATASETS + ("digits", "stacked_digits") + TFDS_DATASETS
 
 
 def _default(field: str) -> str:
@@ -181,9 +181,11 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--model", required=True, help="path of a .keras file or a SavedModel folder")
     evaluate.add_argument(
-        "--dataset", required=True, choices=TOY_DATASETS + ("digits",), help="reference data"
+        "--dataset", required=True, choices=TOY_DATASETS + ("digits", "stacked_digits"), help="reference data"
     )
-    evaluate.add_argument("--num", type=int, default=2000, help="generated samples to evaluate")
+    evaluate.add_argument(
+        "--num", type=int, default=None, help="generated samples to evaluate [2000; stacked_digits: 26000]"
+    )
     evaluate.add_argument("--seed", type=int, default=0, help="latent seed")
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
@@ -196,7 +198,7 @@ def _resolve(args) -> str | None:
         return (
             f"--dataset {args.dataset!r} is neither a built-in dataset ({', '.join(BUILT_IN)}) nor a folder"
         )
-    if args.conditional and (args.dataset == "swissroll" or kind == "tfds"):
+    if args.conditional and (args.dataset == "swissroll" or kind in ("tfds", "stacked")):
         labelled = "8gaussians, 25gaussians, digits or a folder"
         return f"--conditional needs labelled data: {labelled}, not {args.dataset}"
     if args.channels is not None and kind != "folder":
@@ -299,7 +301,7 @@ def _sample(args) -> int:
 
 
 def _evaluate(args) -> int:
-    if args.num < 2:
+    if args.num is not None and args.num < 2:
         return _error("--num must be >= 2", 2)
     from keras_wgangp import evaluation
 

@@ -22,10 +22,21 @@ from keras_wgangp.architectures import IMAGE_SIZES
 __all__ = ["DataError", "TFDS_DATASETS", "dataset_kind", "train"]
 
 TFDS_DATASETS = ("mnist", "fashion_mnist", "cifar10", "celeb_a")
-NATIVE_SIDES = {"digits": 16, "mnist": 28, "fashion_mnist": 28, "cifar10": 32, "celeb_a": 64}
+NATIVE_SIDES = {
+    "digits": 16,
+    "stacked_digits": 16,
+    "mnist": 28,
+    "fashion_mnist": 28,
+    "cifar10": 32,
+    "celeb_a": 64,
+}
 FOLDER_SIDE = 32  # a folder whose first image cannot be read; the loader then names the file
-# The summary's sample counts: the toys' 2,500 points, the digits' 1,000 images.
-SUMMARY_SAMPLES = {"toy": 2500, "digits": 1000}
+# The summary's sample counts: the toys' 2,500 points, the digits' 1,000 images;
+# stacked digits use the protocol's 26,000.
+SUMMARY_SAMPLES = {"toy": 2500, "digits": 1000, "stacked": None}
+# Quality during training, about five times a run: what is measured, on how many samples.
+WATCHED = {"toy": (("modes_covered", "high_quality_fraction"), 2500), "digits": (("fid",), 1000)}
+STACKED_WATCH_SAMPLES = 10_000  # modes during training: fewer samples than the final 26,000
 
 
 class DataError(ValueError):
@@ -33,7 +44,7 @@ class DataError(ValueError):
 
 
 def dataset_kind(dataset: str) -> str:
-    """`"toy"`, `"digits"`, `"tfds"` or `"folder"`.
+    """`"toy"`, `"digits"`, `"stacked"`, `"tfds"` or `"folder"`.
 
     Args:
         dataset: A built-in name or a folder path.
@@ -47,8 +58,8 @@ def dataset_kind(dataset: str) -> str:
     """
     if dataset in data.TOY_DATASETS:
         return "toy"
-    if dataset == "digits":
-        return "digits"
+    if dataset in ("digits", "stacked_digits"):
+        return {"digits": "digits", "stacked_digits": "stacked"}[dataset]
     return "tfds" if dataset in TFDS_DATASETS else "folder"
 
 
@@ -90,6 +101,11 @@ def _image_data(dataset, recipe, image_size, seed, conditional, channels, data_d
     import tensorflow as tf
 
     kind = dataset_kind(dataset)
+    if kind == "stacked":  # an endless stream of fresh triples of training digits
+        if recipe.steps is None:
+            raise ValueError("stacked_digits is an endless stream: give --steps")
+        stream = data.stacked_digits_dataset(recipe.batch_size, image_size, seed)
+        return stream, None, (image_size, image_size, 3), None
     try:
         if kind == "tfds":
             stream = data.load_tfds(
@@ -116,9 +132,32 @@ def _image_data(dataset, recipe, image_size, seed, conditional, channels, data_d
     return stream, None, images.shape[1:], names
 
 
+def _watch(kind: str, dataset: str, epochs: int, seed: int):
+    """The `EvaluateEvery` of a run: about five measurements of its quality."""
+    from keras_wgangp.callbacks import EvaluateEvery
+
+    every = max(1, epochs // 5)
+    if kind == "stacked":
+
+        def modes(model):
+            samples = model.generate(STACKED_WATCH_SAMPLES, seed=seed)
+            coverage = evaluation.stacked_mode_coverage(samples)
+            return {"modes_covered": coverage["modes_covered"], "kl": coverage["kl"]}
+
+        return EvaluateEvery(modes, every_n_epochs=every)
+    if kind not in WATCHED:
+        return None
+    names, count = WATCHED[kind]
+    return EvaluateEvery(list(names), dataset=dataset, every_n_epochs=every, num_samples=count, seed=seed)
+
+
 def _summary_sections(report: dict, conditional: bool) -> dict:
     """The summary's layout of an `evaluation.evaluate` report."""
     sections = {}
+    if "kl" in report:  # stacked digits
+        sections["mode_coverage"] = {key: report[key] for key in ("modes_covered", "num_modes", "kl")}
+        keys = ("fid", "fid_real_train_vs_test", "precision", "recall", "density", "coverage")
+        return sections | {key: report[key] for key in keys}
     if "modes_covered" in report:
         keys = ("modes_covered", "num_modes", "high_quality_fraction", "mean_distance")
         sections["mode_coverage"] = {key: report[key] for key in keys}
@@ -227,6 +266,7 @@ def train(
         f"output in {output}/",
         flush=True,
     )
+    watch = _watch(kind, dataset, recipe.epochs, seed)
     start = time.perf_counter()
     fit_args = {} if is_stream else {"batch_size": recipe.batch_size}
     if labels is not None and num_classes is not None:
@@ -235,14 +275,14 @@ def train(
         fit_data,
         epochs=recipe.epochs,
         steps_per_epoch=recipe.steps // recipe.epochs if recipe.steps is not None else None,
-        callbacks=[monitor],
+        callbacks=[monitor] + ([watch] if watch else []),
         verbose=verbose,
         **fit_args,
     )
     seconds = time.perf_counter() - start
 
     files = {
-        "losses": plot_history(history, os.path.join(output, "losses.png")),
+        "losses": plot_history(history, os.path.join(output, "losses.png"), evaluations=watch),
         "model": os.path.join(output, "model.keras"),
         "saved_model": os.path.join(output, "saved_model"),
     }
@@ -270,9 +310,10 @@ def train(
         "settings": settings,
         "final_metrics": {k: float(np.asarray(v[-1])) for k, v in history.history.items()},
     }
-    if kind in ("toy", "digits"):
-        count = SUMMARY_SAMPLES["toy" if kind == "toy" else "digits"]
-        report = evaluation.evaluate(gan, dataset, count, seed)
+    if watch is not None:
+        summary["evaluations"] = watch.record
+    if kind in SUMMARY_SAMPLES:
+        report = evaluation.evaluate(gan, dataset, SUMMARY_SAMPLES[kind], seed)
         summary.update(_summary_sections(report, num_classes is not None))
     summary["files"] = files
     with open(os.path.join(output, "summary.json"), "w") as handle:

@@ -5,6 +5,12 @@
 | `frechet` | `frechet_distance` (FID) and `frechet_inception_distance` on images |
 | `kid` | `kernel_inception_distance` (KID) and `kid` on images |
 | `sliced_wasserstein` | `sliced_wasserstein_distance`, for the 2-D toys |
+| `precision_recall` | `precision_recall` (Kynkäänniemi et al. 2019) |
+| `density_coverage` | `density_coverage` (Naeem et al. 2020) |
+| `inception_score` | `inception_score` and `InceptionV3Classifier` |
+| `statistics` | `FeatureStatistics`: a real set's mean and covariance, saved once |
+| `stacked` | `stacked_mode_coverage` (modes, KL) and `stacked_features` for stacked digits |
+| `neighbours` | the k-NN balls behind precision/recall and density/coverage |
 | `toys` | `mode_coverage` and `mode_classifier` of the toy mixtures |
 | `class_coverage` | `class_coverage`: the classes a classifier recognises |
 | `conditional` | `conditional_accuracy` and `intra_class_fid` |
@@ -24,31 +30,46 @@ Examples:
 from keras_wgangp.data import digits_split
 from keras_wgangp.evaluation.class_coverage import class_coverage
 from keras_wgangp.evaluation.conditional import conditional_accuracy, intra_class_fid
+from keras_wgangp.evaluation.density_coverage import density_coverage
 from keras_wgangp.evaluation.digits import digits_classifier
 from keras_wgangp.evaluation.features import FeatureExtractor, InceptionV3Features, classifier_features
 from keras_wgangp.evaluation.frechet import frechet_distance, frechet_inception_distance
+from keras_wgangp.evaluation.inception_score import InceptionV3Classifier, inception_score
 from keras_wgangp.evaluation.kid import kernel_inception_distance, kid
+from keras_wgangp.evaluation.precision_recall import precision_recall
 from keras_wgangp.evaluation.protocol import CLASS_CONFIDENCE, evaluate, evaluate_samples
 from keras_wgangp.evaluation.sliced_wasserstein import sliced_wasserstein_distance
+from keras_wgangp.evaluation.stacked import STACKED_SAMPLES, stacked_features, stacked_mode_coverage
+from keras_wgangp.evaluation.statistics import FeatureStatistics, feature_statistics, load_statistics
 from keras_wgangp.evaluation.toys import mode_classifier, mode_coverage
 
 __all__ = [
     "CLASS_CONFIDENCE",
     "FeatureExtractor",
+    "FeatureStatistics",
+    "InceptionV3Classifier",
     "InceptionV3Features",
+    "STACKED_SAMPLES",
     "class_coverage",
     "classifier_features",
     "conditional_accuracy",
+    "density_coverage",
     "digits_classifier",
     "digits_split",
     "evaluate",
     "evaluate_samples",
+    "feature_statistics",
     "frechet_distance",
     "frechet_inception_distance",
+    "inception_score",
     "intra_class_fid",
     "kernel_inception_distance",
     "kid",
+    "load_statistics",
     "mode_classifier",
     "mode_coverage",
+    "precision_recall",
     "sliced_wasserstein_distance",
+    "stacked_features",
+    "stacked_mode_coverage",
 ]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_wgangp.evaluation._common import features_2d
 from keras_wgangp.evaluation.features import FeatureExtractor, InceptionV3Features
+from keras_wgangp.evaluation.statistics import FeatureStatistics, feature_statistics
 
 __all__ = ["frechet_distance", "frechet_inception_distance"]
 
@@ -21,9 +21,12 @@ def frechet_distance(features_a, features_b, eps: float = 1e-6) -> float:
     covariances before retrying; a tiny imaginary part left by `sqrtm` from
     rounding is dropped (a large one raises `ValueError`).
 
+    Either set may be given as its `FeatureStatistics` (mean and
+    covariance, for example a real set's, computed once and saved).
+
     Args:
-        features_a: Array `(n_a, d)`.
-        features_b: Array `(n_b, d)`.
+        features_a: Array `(n_a, d)`, or a `FeatureStatistics`.
+        features_b: Array `(n_b, d)`, or a `FeatureStatistics`.
         eps: Diagonal offset used only when the plain square root fails.
 
     Returns:
@@ -33,15 +36,15 @@ def frechet_distance(features_a, features_b, eps: float = 1e-6) -> float:
         >>> x = np.random.default_rng(0).normal(size=(500, 4))
         >>> round(frechet_distance(x, x), 6)
         0.0
+        >>> round(frechet_distance(feature_statistics(x), x + 1.0), 6)  # ‖μ_a − μ_b‖² = 4
+        4.0
     """
     from scipy import linalg
 
-    a, b = features_2d(features_a), features_2d(features_b)
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(f"Feature sizes differ: {a.shape[1]} vs {b.shape[1]}.")
-    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
-    sigma_a = np.atleast_2d(np.cov(a, rowvar=False))
-    sigma_b = np.atleast_2d(np.cov(b, rowvar=False))
+    a, b = _statistics(features_a), _statistics(features_b)
+    if len(a.mean) != len(b.mean):
+        raise ValueError(f"Feature sizes differ: {len(a.mean)} vs {len(b.mean)}.")
+    mu_a, mu_b, sigma_a, sigma_b = a.mean, b.mean, a.covariance, b.covariance
     covmean = linalg.sqrtm(sigma_a @ sigma_b)
     if not np.isfinite(covmean).all():
         offset = np.eye(len(sigma_a)) * eps
@@ -53,6 +56,10 @@ def frechet_distance(features_a, features_b, eps: float = 1e-6) -> float:
     diff = mu_a - mu_b
     distance = float(diff @ diff + np.trace(sigma_a) + np.trace(sigma_b) - 2.0 * np.trace(covmean))
     return max(distance, 0.0)  # rounding can leave identical sets a hair below 0
+
+
+def _statistics(features) -> FeatureStatistics:
+    return features if isinstance(features, FeatureStatistics) else feature_statistics(features)
 
 
 def frechet_inception_distance(real, generated, extractor: FeatureExtractor | None = None) -> float:

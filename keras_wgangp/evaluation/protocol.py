@@ -14,61 +14,59 @@ import numpy as np
 from keras_wgangp import data
 from keras_wgangp.evaluation.class_coverage import class_coverage
 from keras_wgangp.evaluation.conditional import conditional_accuracy, intra_class_fid
+from keras_wgangp.evaluation.density_coverage import density_coverage
 from keras_wgangp.evaluation.digits import digits_classifier
 from keras_wgangp.evaluation.features import classifier_features
 from keras_wgangp.evaluation.frechet import frechet_distance
 from keras_wgangp.evaluation.kid import kernel_inception_distance
+from keras_wgangp.evaluation.precision_recall import precision_recall
 from keras_wgangp.evaluation.sliced_wasserstein import sliced_wasserstein_distance
+from keras_wgangp.evaluation.stacked import STACKED_SAMPLES, stacked_features, stacked_mode_coverage
 from keras_wgangp.evaluation.toys import mode_classifier, mode_coverage
 
-__all__ = ["CLASS_CONFIDENCE", "DATASETS", "evaluate", "evaluate_samples"]
+__all__ = ["CLASS_CONFIDENCE", "DATASETS", "DEFAULT_SAMPLES", "evaluate", "evaluate_samples"]
 
-DATASETS = data.TOY_DATASETS + ("digits",)
+DATASETS = data.TOY_DATASETS + ("digits", "stacked_digits")
 # A digit counts towards its class only when the classifier is this sure of it.
 CLASS_CONFIDENCE = 0.9
+# The samples `evaluate` draws by default: Stacked MNIST's papers count modes in 26,000.
+DEFAULT_SAMPLES = {"stacked_digits": STACKED_SAMPLES}
+# Precision/recall and density/coverage compare at most this many of each set
+# (k-NN over all 26,000 stacked samples would cost minutes for little change).
+NEIGHBOUR_SAMPLES = 10_000
+STACKED_REFERENCE = 10_000  # stacked test images, the FID and precision/recall reference
 
 
-def evaluate_samples(samples, dataset: str, seed: int = 0) -> dict:
-    """The unconditional measures of generated samples against a dataset.
+def _neighbour_measures(real, fake, seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    real = real[rng.permutation(len(real))[:NEIGHBOUR_SAMPLES]]
+    fake = fake[rng.permutation(len(fake))[:NEIGHBOUR_SAMPLES]]
+    return {**precision_recall(real, fake), **density_coverage(real, fake)}
 
-    Toy datasets: `mode_coverage` plus the sliced Wasserstein distance to
-    fresh real samples, and the same distance between two real sets of the
-    same size (the floor). Digits: classifier-feature FID and KID against
-    the held-out split of `digits_split`, the floor (the FID of as many
-    real training digits as samples, up to all 1,437, against the same
-    split), and `class_coverage` at confidence `CLASS_CONFIDENCE` (0.9).
 
-    Args:
-        samples: Generated samples: `(n, 2)` points or `(n, side, side, 1)`
-            digit images with side 8, 16 or 32.
-        dataset: A toy dataset name or `"digits"`.
-        seed: Seed of the real reference samples.
+def _toy_measures(samples, dataset: str, seed: int) -> dict:
+    if samples.ndim != 2 or samples.shape[1] != 2:
+        raise ValueError(f"{dataset} needs 2-D samples, the model makes shape {samples.shape[1:]}")
+    result = mode_coverage(samples, dataset)
+    real = data.toy_samples(dataset, len(samples), seed=seed + 1)
+    result["sliced_wasserstein"] = sliced_wasserstein_distance(samples, real)
+    result["sliced_wasserstein_real_vs_real"] = sliced_wasserstein_distance(
+        data.toy_samples(dataset, len(samples), seed=seed + 2), real
+    )
+    return result
 
-    Returns:
-        A dict of metric name to value.
 
-    Examples:
-        >>> import keras_wgangp as kw
-        >>> result = evaluate_samples(kw.data.toy_samples("8gaussians", 500, seed=3), "8gaussians")
-        >>> result["modes_covered"], result["num_modes"]
-        (8, 8)
-    """
-    samples = np.asarray(samples)
-    if dataset not in DATASETS:
-        raise ValueError(f"Unknown evaluation dataset {dataset!r}; choose one of {', '.join(DATASETS)}.")
-    if dataset in data.TOY_DATASETS:
-        if samples.ndim != 2 or samples.shape[1] != 2:
-            raise ValueError(f"{dataset} needs 2-D samples, the model makes shape {samples.shape[1:]}")
-        result = mode_coverage(samples, dataset)
-        real = data.toy_samples(dataset, len(samples), seed=seed + 1)
-        result["sliced_wasserstein"] = sliced_wasserstein_distance(samples, real)
-        result["sliced_wasserstein_real_vs_real"] = sliced_wasserstein_distance(
-            data.toy_samples(dataset, len(samples), seed=seed + 2), real
-        )
-        return result
+def _image_side(samples, channels: int, dataset: str) -> int:
     size = samples.shape[1] if samples.ndim == 4 else None
-    if samples.ndim != 4 or samples.shape[1:] != (size, size, 1) or size not in data.DIGITS_SIZES:
-        raise ValueError(f"digits needs (8|16|32, same, 1) images, the model makes shape {samples.shape[1:]}")
+    if samples.ndim != 4 or samples.shape[1:] != (size, size, channels) or size not in data.DIGITS_SIZES:
+        raise ValueError(
+            f"{dataset} needs (8|16|32, same, {channels}) images, the model makes shape {samples.shape[1:]}"
+        )
+    return size
+
+
+def _digits_measures(samples, seed: int) -> dict:
+    size = _image_side(samples, 1, "digits")
     extractor = classifier_features("digits", size)
     x_train, _, x_test, _ = data.digits_split(size)
     # The floor under the same protocol: as many real training digits as
@@ -84,6 +82,7 @@ def evaluate_samples(samples, dataset: str, seed: int = 0) -> dict:
         "fid_real_train_vs_test": frechet_distance(real_features, test_features),
         "kid": kid_mean,
         "kid_std": kid_std,
+        **_neighbour_measures(test_features, fake_features, seed),
         "classes_covered": coverage["classes_covered"],
         "class_counts": coverage["counts"],
         "mean_confidence": coverage["mean_confidence"],
@@ -93,7 +92,64 @@ def evaluate_samples(samples, dataset: str, seed: int = 0) -> dict:
     }
 
 
-def evaluate(model, dataset: str, num_samples: int = 2000, seed: int = 0) -> dict:
+def _stacked_measures(samples, seed: int) -> dict:
+    size = _image_side(samples, 3, "stacked_digits")
+    extractor = stacked_features(size)
+    reference, _ = data.stacked_digits(STACKED_REFERENCE, size, seed=seed, split="test")
+    floor_set, _ = data.stacked_digits(min(len(samples), STACKED_REFERENCE), size, seed=seed + 1)
+    test_features, fake_features = extractor(reference), extractor(samples)
+    return {
+        **stacked_mode_coverage(samples),
+        "fid": frechet_distance(fake_features, test_features),
+        "fid_real_train_vs_test": frechet_distance(extractor(floor_set), test_features),
+        **_neighbour_measures(test_features, fake_features, seed),
+        "feature_space": "digits classifier per channel (192-d)",
+    }
+
+
+def evaluate_samples(samples, dataset: str, seed: int = 0) -> dict:
+    """The unconditional measures of generated samples against a dataset.
+
+    * Toys: `mode_coverage` plus the sliced Wasserstein distance to fresh
+      real samples, and the same distance between two real sets of the same
+      size (the floor).
+    * `digits`: classifier-feature FID and KID against the held-out split of
+      `digits_split`, the floor (the FID of as many real training digits as
+      samples, up to all 1,437, against the same split), precision/recall
+      (k = 3) and density/coverage (k = 5) against the held-out digits, and
+      `class_coverage` at confidence `CLASS_CONFIDENCE` (0.9).
+    * `stacked_digits`: `stacked_mode_coverage` (modes and KL), and FID,
+      its floor, precision/recall and density/coverage in the per-channel
+      classifier features, against 10,000 stacked test images.
+
+    Precision/recall and density/coverage use at most 10,000 of each set.
+
+    Args:
+        samples: Generated samples: `(n, 2)` points, `(n, s, s, 1)` digits
+            or `(n, s, s, 3)` stacked digits, s in 8, 16, 32.
+        dataset: A toy dataset name, `"digits"` or `"stacked_digits"`.
+        seed: Seed of the real reference samples.
+
+    Returns:
+        A dict of metric name to value.
+
+    Examples:
+        >>> import keras_wgangp as kw
+        >>> result = evaluate_samples(kw.data.toy_samples("8gaussians", 500, seed=3), "8gaussians")
+        >>> result["modes_covered"], result["num_modes"]
+        (8, 8)
+    """
+    samples = np.asarray(samples)
+    if dataset not in DATASETS:
+        raise ValueError(f"Unknown evaluation dataset {dataset!r}; choose one of {', '.join(DATASETS)}.")
+    if dataset in data.TOY_DATASETS:
+        return _toy_measures(samples, dataset, seed)
+    if dataset == "digits":
+        return _digits_measures(samples, seed)
+    return _stacked_measures(samples, seed)
+
+
+def evaluate(model, dataset: str, num_samples: int | None = None, seed: int = 0) -> dict:
     """Samples a model and measures the samples; conditional models also get the per-class measures.
 
     A conditional model is sampled class by class (class c from seed
@@ -107,7 +163,8 @@ def evaluate(model, dataset: str, num_samples: int = 2000, seed: int = 0) -> dic
         model: Anything with `num_classes` and `generate(n, seed=, labels=)`:
             a `GAN`, or a sampler from `keras_wgangp.saving.load_sampler`.
         dataset: A toy dataset name or `"digits"`.
-        num_samples: Samples to measure (at least 2).
+        num_samples: Samples to measure (at least 2); None: 26,000 for
+            `stacked_digits`, 2,000 for the others.
         seed: Seed of the samples and of the real reference samples.
 
     Returns:
@@ -121,6 +178,7 @@ def evaluate(model, dataset: str, num_samples: int = 2000, seed: int = 0) -> dic
         >>> sorted(evaluate(gan, "8gaussians", num_samples=100))[:3]
         ['high_quality_fraction', 'mean_distance', 'modes_covered']
     """
+    num_samples = DEFAULT_SAMPLES.get(dataset, 2000) if num_samples is None else num_samples
     if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 2:
         raise ValueError(f"num_samples must be an integer >= 2, got {num_samples!r}.")
     k = getattr(model, "num_classes", None)
@@ -132,7 +190,7 @@ def evaluate(model, dataset: str, num_samples: int = 2000, seed: int = 0) -> dic
             [model.generate(int(n), labels=c, seed=seed + c) for c, n in enumerate(counts) if n]
         )
     result = evaluate_samples(samples, dataset, seed)
-    if k is None or dataset == "swissroll":  # the roll has no classes to condition on
+    if k is None or dataset in ("swissroll", "stacked_digits"):  # no classes to condition on
         return result
     per_class = max(2, int(num_samples) // k)
     if dataset == "digits":
