@@ -5,6 +5,10 @@
   its settings. With no arguments it trains on the paper's 8-Gaussians toy.
 * `keras-wgangp sample` draws samples from a `.keras` file or a SavedModel.
 * `keras-wgangp evaluate` prints `keras_wgangp.evaluation.evaluate`.
+
+Exit codes: 0 done; 1 the data or a model file cannot be used; 2 a flag (or
+a checkpoint from other flags) is wrong; 3 training diverged. Each error is
+one line that names the flag or file and the fix.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 import sys
 
@@ -36,8 +41,48 @@ def _default(field: str) -> str:
     return "[" + "; ".join(text) + "]"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with each error on one line: the flag, the problem and where to read more."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _number(kind, low=None, high=None, low_open=False, high_open=False):
+    """An argparse type: a finite int or float in a range; the error names the range."""
+    bounds = []
+    if low is not None:
+        bounds.append(f"{'>' if low_open else '>='} {low}")
+    if high is not None:
+        bounds.append(f"{'<' if high_open else '<='} {high}")
+    what = f"a finite {'integer' if kind is int else 'number'}" + (
+        f" {' and '.join(bounds)}" if bounds else ""
+    )
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+        if not math.isfinite(value) or (
+            (low is not None and (value <= low if low_open else value < low))
+            or (high is not None and (value >= high if high_open else value > high))
+        ):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
+        return value
+
+    parse.__name__ = "integer" if kind is int else "number"  # argparse names the type in its messages
+    return parse
+
+
+_COUNT = _number(int, low=1)
+_RATE = _number(float, low=0, low_open=True)
+_WEIGHT = _number(float, low=0)
+_FRACTION = _number(float, low=0, high=1, high_open=True)
+
+
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="keras-wgangp",
         description="Train and inspect WGAN-GP (Gulrajani et al. 2017) and other GANs built on Keras 3.",
     )
@@ -79,13 +124,13 @@ def _build_parser() -> argparse.ArgumentParser:
     add("--output", default="wgangp-output", help="output folder, created if needed [wgangp-output]")
     add(
         "--steps",
-        type=int,
+        type=_COUNT,
         help=f"generator updates in total {_default('steps')} (None: one pass over the data per epoch); "
         "without --epochs, the run takes the most epochs up to the default that divide it",
     )
-    add("--epochs", type=int, help=f"epochs; plots are written after each {_default('epochs')}")
-    add("--batch-size", type=int, help=f"real examples per critic update {_default('batch_size')}")
-    add("--critic-steps", type=int, help=f"critic updates per generator update {_default('critic_steps')}")
+    add("--epochs", type=_COUNT, help=f"epochs; plots are written after each {_default('epochs')}")
+    add("--batch-size", type=_COUNT, help=f"real examples per critic update {_default('batch_size')}")
+    add("--critic-steps", type=_COUNT, help=f"critic updates per generator update {_default('critic_steps')}")
     add(
         "--loss",
         choices=losses.NAMES,
@@ -98,23 +143,23 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     add(
         "--gp-weight",
-        type=float,
+        type=_WEIGHT,
         help=f"penalty weight: lambda, or gamma for r1/r2 (paper: 10) {_default('gp_weight')}",
     )
-    add("--width", type=int, help=f"MLP units or base conv filters {_default('width')}")
-    add("--latent-dim", type=int, help=f"size of z {_default('latent_dim')}")
+    add("--width", type=_COUNT, help=f"MLP units or base conv filters {_default('width')}")
+    add("--latent-dim", type=_COUNT, help=f"size of z {_default('latent_dim')}")
     add(
         "--learning-rate",
-        type=float,
+        type=_RATE,
         help=f"the generator's Adam learning rate (paper: 1e-4) {_default('learning_rate')}",
     )
     add(
         "--critic-learning-rate",
-        type=float,
+        type=_RATE,
         help=f"the critic's Adam learning rate (paper: 1e-4): this multiple of --learning-rate "
         f"{_default('critic_rate_ratio')}",
     )
-    add("--beta-1", type=float, help=f"Adam beta_1 (paper: 0) {_default('beta_1')}")
+    add("--beta-1", type=_FRACTION, help=f"Adam beta_1 (paper: 0) {_default('beta_1')}")
     add(
         "--lr-schedule",
         choices=["constant", "linear"],
@@ -122,17 +167,17 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     add(
         "--pack",
-        type=int,
+        type=_COUNT,
         help=f"PacGAN packing: the critic scores groups of this many examples {_default('pack')}",
     )
     add(
         "--ema-decay",
-        type=float,
+        type=_FRACTION,
         help=f"generator weight EMA decay, 0 for none (sampling uses it) {_default('ema_decay')}",
     )
     add(
         "--image-size",
-        type=int,
+        type=_COUNT,
         help="image side [digits 16, mnist 28, cifar10 32, celeb_a 64; a folder: the largest of "
         "8, 16, 28, 32, 64 not above its first image's shorter side]",
     )
@@ -145,6 +190,17 @@ def _build_parser() -> argparse.ArgumentParser:
     add("--data-dir", help="tensorflow-datasets data folder for the tfds datasets")
     add("--seed", type=int, default=0, help="random seed for data, weights and draws [0]")
     add("--verbose", type=int, default=1, choices=[0, 1, 2], help="Keras progress-bar verbosity [1]")
+    add(
+        "--checkpoint-every",
+        type=_COUNT,
+        help="keep a checkpoint every this many generator steps (it must divide --steps) [every epoch]",
+    )
+    add("--restart", action="store_true", help="discard a checkpoint in --output instead of resuming it")
+    add(
+        "--skip-bad-images",
+        action="store_true",
+        help="leave unreadable images of a folder out, with a warning [stop and name the file]",
+    )
 
     defaults = argparse.ArgumentDefaultsHelpFormatter
     sample = commands.add_parser(
@@ -158,7 +214,7 @@ def _build_parser() -> argparse.ArgumentParser:
         formatter_class=defaults,
     )
     sample.add_argument("--model", required=True, help="path of a .keras file or a SavedModel folder")
-    sample.add_argument("--num", type=int, default=1000, help="number of samples")
+    sample.add_argument("--num", type=_COUNT, default=1000, help="number of samples")
     sample.add_argument("--output", default="samples.png", help="PNG file to write")
     sample.add_argument("--npy", default=None, help="also save the samples to this .npy file")
     sample.add_argument("--seed", type=int, default=0, help="latent seed (same seed, same samples)")
@@ -184,7 +240,10 @@ def _build_parser() -> argparse.ArgumentParser:
         "--dataset", required=True, choices=TOY_DATASETS + ("digits", "stacked_digits"), help="reference data"
     )
     evaluate.add_argument(
-        "--num", type=int, default=None, help="generated samples to evaluate [2000; stacked_digits: 26000]"
+        "--num",
+        type=_number(int, low=2),
+        default=None,
+        help="generated samples to evaluate [2000; stacked_digits: 26000]",
     )
     evaluate.add_argument("--seed", type=int, default=0, help="latent seed")
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -210,8 +269,6 @@ def _resolve(args) -> str | None:
             setattr(args, field.name, getattr(recipe, field.name))
     if args.critic_learning_rate is None:
         args.critic_learning_rate = recipe.critic_rate_ratio * args.learning_rate
-    if args.steps is not None and args.steps < 1:
-        return "--steps must be >= 1"
     if args.steps is not None and not epochs_given:
         # Keras runs the same number of steps every epoch: the most epochs, up to the default, that divide it.
         args.epochs = max(e for e in range(1, min(args.epochs, args.steps) + 1) if args.steps % e == 0)
@@ -221,9 +278,6 @@ def _resolve(args) -> str | None:
         return f"--architecture {args.architecture} needs image data; the toy datasets use mlp"
     if kind != "toy" and args.architecture == "mlp":
         return "--architecture mlp is for the 2-D toy datasets; use dcgan or resnet for images"
-    for name in ("epochs", "batch_size", "critic_steps", "width", "latent_dim", "pack"):
-        if getattr(args, name) < 1:
-            return f"--{name.replace('_', '-')} must be >= 1"
     if args.batch_size % args.pack:
         return f"--batch-size {args.batch_size} must be a multiple of --pack {args.pack}"
     if args.pack > 1 and args.conditional:
@@ -250,15 +304,17 @@ def _train(args) -> int:
     names = [field.name for field in dataclasses.fields(recipes.Recipe) if hasattr(args, field.name)]
     recipe = dataclasses.replace(recipes.get(args.dataset), **{name: getattr(args, name) for name in names})
     try:
+        options = ("seed", "conditional", "conditioning", "image_size", "channels", "data_dir")
+        options += ("critic_learning_rate", "verbose", "checkpoint_every", "restart", "skip_bad_images")
         summary = training.train(
-            args.dataset, recipe, args.output, seed=args.seed, conditional=args.conditional,
-            conditioning=args.conditioning, image_size=args.image_size, channels=args.channels,
-            data_dir=args.data_dir, critic_learning_rate=args.critic_learning_rate, verbose=args.verbose,
-        )  # fmt: skip
+            args.dataset, recipe, args.output, **{name: getattr(args, name) for name in options}
+        )
     except training.DataError as problem:
         return _error(problem, 1)
     except ValueError as problem:
         return _error(problem, 2)
+    except training.Diverged as problem:
+        return _error(problem, 3)
     print(json.dumps(summary, indent=2))
     print(f"Wrote {os.path.join(args.output, 'summary.json')}")
     return 0
@@ -276,8 +332,6 @@ def _load_sampler(args):
 
 
 def _sample(args) -> int:
-    if args.num < 1:
-        return _error("--num must be >= 1", 2)
     import numpy as np
 
     from keras_wgangp.callbacks import save_samples_png
@@ -301,8 +355,6 @@ def _sample(args) -> int:
 
 
 def _evaluate(args) -> int:
-    if args.num is not None and args.num < 2:
-        return _error("--num must be >= 2", 2)
     from keras_wgangp import evaluation
 
     sampler = _load_sampler(args)
@@ -340,8 +392,10 @@ def main(argv: list[str] | None = None) -> int:
         ...       "--output", "/tmp/wgangp-doctest", "--verbose", "0"])  # doctest: +SKIP
         0
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    args = _build_parser().parse_args(argv)
+    try:
+        args = _build_parser().parse_args(argv)
+    except SystemExit as stop:  # --help (0), or a bad flag (2), already printed on one line
+        return stop.code
     commands = {"train": _train, "sample": _sample, "evaluate": _evaluate}
     return commands[args.command](args)
 

@@ -25,6 +25,8 @@ import numpy as np
 __all__ = [
     "TOY_DATASETS",
     "digits_split",
+    "folder_layout",
+    "image_folder_dataset",
     "infer_image_size",
     "load_digits",
     "load_image_folder",
@@ -361,6 +363,98 @@ def _decode_one(path: str) -> str | None:
     return None
 
 
+def _check_folder_options(directory, image_size, channels) -> str:
+    directory = os.fspath(directory)
+    if not os.path.isdir(directory):
+        what = "is a file, not a folder" if os.path.exists(directory) else "does not exist"
+        raise FileNotFoundError(f"No image folder at {directory!r}: it {what}. Pass the folder of images.")
+    if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) or image_size < 1:
+        raise ValueError(
+            f"image_size must be a positive integer (the side of the square output), got {image_size!r}; "
+            "the reference architectures take 8, 16, 28, 32 or 64."
+        )
+    if isinstance(channels, bool) or channels not in (None, 1, 3):
+        raise ValueError(f"channels must be 1 (grayscale), 3 (RGB) or None (infer), got {channels!r}.")
+    return directory
+
+
+def folder_layout(directory: str | os.PathLike) -> tuple[list[str], np.ndarray, list[str]]:
+    """The image files of a folder, their class ids and the class names.
+
+    Classes are the subfolders that hold images (at any depth below them), in
+    sorted order; a folder with images directly inside and no such
+    subfolders is one class named after the folder. Hidden files and
+    folders are skipped.
+
+    Args:
+        directory: The folder.
+
+    Returns:
+        `(paths, labels, class_names)`: sorted paths per class, int32 class ids.
+
+    Raises:
+        ValueError: No images, or loose images beside class subfolders.
+
+    Examples:
+        >>> import os, tempfile
+        >>> from matplotlib.image import imsave
+        >>> root = tempfile.mkdtemp()
+        >>> for name in ("b", "a"):
+        ...     os.makedirs(os.path.join(root, name))
+        ...     imsave(os.path.join(root, name, "x.png"), np.zeros((4, 4)), cmap="gray")
+        >>> paths, labels, names = folder_layout(root)
+        >>> labels.tolist(), names
+        ([0, 1], ['a', 'b'])
+    """
+    directory = os.fspath(directory)
+    entries = sorted(name for name in os.listdir(directory) if not name.startswith("."))
+    class_files = {}
+    for name in entries:
+        if os.path.isdir(os.path.join(directory, name)):
+            files = _image_files(os.path.join(directory, name))
+            if files:
+                class_files[name] = files
+    loose = [
+        os.path.join(directory, name)
+        for name in entries
+        if name.lower().endswith(IMAGE_EXTENSIONS) and os.path.isfile(os.path.join(directory, name))
+    ]
+    if class_files and loose:
+        raise ValueError(
+            f"{directory!r} holds both images ({os.path.basename(loose[0])!r}, ...) and class subfolders "
+            f"({', '.join(class_files)}): the loose images belong to no class. Move them into a class "
+            "subfolder (or into their own folder), or remove them."
+        )
+    if not class_files and not loose:
+        names = [name for _, _, files in os.walk(directory) for name in files]
+        others = sorted({os.path.splitext(name)[1].lower() or name for name in names})
+        found = f" It holds only {', '.join(others[:8])} files." if others else " It holds no files."
+        raise ValueError(
+            f"No images in {directory!r} or its subfolders (accepted: {', '.join(IMAGE_EXTENSIONS)}, "
+            f"any case).{found} Put the images in one subfolder per class, or all directly in the folder."
+        )
+    if not class_files:
+        class_files = {os.path.basename(os.path.normpath(os.path.abspath(directory))): loose}
+    class_names = list(class_files)
+    paths = [path for files in class_files.values() for path in files]
+    labels = np.concatenate([np.full(len(files), i, "int32") for i, files in enumerate(class_files.values())])
+
+    return paths, labels, class_names
+
+
+def _decoder(side: int):
+    """path -> (RGB pixels resized to side × side, in [0, 255] as float32; whether the image is grey)."""
+    import tensorflow as tf
+
+    def decode(path):
+        pixels = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+        grey = tf.reduce_all(pixels[..., :1] == pixels)
+        image = tf.image.resize(pixels, (side, side), method="bilinear", antialias=True)
+        return tf.ensure_shape(image, (side, side, 3)), grey
+
+    return decode
+
+
 def load_image_folder(
     directory: str | os.PathLike, image_size: int, channels: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -422,57 +516,10 @@ def load_image_folder(
     """
     import tensorflow as tf
 
-    directory = os.fspath(directory)
-    if not os.path.isdir(directory):
-        what = "is a file, not a folder" if os.path.exists(directory) else "does not exist"
-        raise FileNotFoundError(f"No image folder at {directory!r}: it {what}. Pass the folder of images.")
-    if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) or image_size < 1:
-        raise ValueError(
-            f"image_size must be a positive integer (the side of the square output), got {image_size!r}; "
-            "the reference architectures take 8, 16, 28, 32 or 64."
-        )
-    if isinstance(channels, bool) or channels not in (None, 1, 3):
-        raise ValueError(f"channels must be 1 (grayscale), 3 (RGB) or None (infer), got {channels!r}.")
-
-    entries = sorted(name for name in os.listdir(directory) if not name.startswith("."))
-    class_files = {}
-    for name in entries:
-        if os.path.isdir(os.path.join(directory, name)):
-            files = _image_files(os.path.join(directory, name))
-            if files:
-                class_files[name] = files
-    loose = [
-        os.path.join(directory, name)
-        for name in entries
-        if name.lower().endswith(IMAGE_EXTENSIONS) and os.path.isfile(os.path.join(directory, name))
-    ]
-    if class_files and loose:
-        raise ValueError(
-            f"{directory!r} holds both images ({os.path.basename(loose[0])!r}, ...) and class subfolders "
-            f"({', '.join(class_files)}): the loose images belong to no class. Move them into a class "
-            "subfolder (or into their own folder), or remove them."
-        )
-    if not class_files and not loose:
-        names = [name for _, _, files in os.walk(directory) for name in files]
-        others = sorted({os.path.splitext(name)[1].lower() or name for name in names})
-        found = f" It holds only {', '.join(others[:8])} files." if others else " It holds no files."
-        raise ValueError(
-            f"No images in {directory!r} or its subfolders (accepted: {', '.join(IMAGE_EXTENSIONS)}, "
-            f"any case).{found} Put the images in one subfolder per class, or all directly in the folder."
-        )
-    if not class_files:
-        class_files = {os.path.basename(os.path.normpath(os.path.abspath(directory))): loose}
-    class_names = list(class_files)
-    paths = [path for files in class_files.values() for path in files]
-    labels = np.concatenate([np.full(len(files), i, "int32") for i, files in enumerate(class_files.values())])
-
+    directory = _check_folder_options(directory, image_size, channels)
+    paths, labels, class_names = folder_layout(directory)
     side = int(image_size)
-
-    def decode(path):
-        pixels = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-        grey = tf.reduce_all(pixels[..., :1] == pixels)
-        image = tf.image.resize(pixels, (side, side), method="bilinear", antialias=True)
-        return tf.ensure_shape(image, (side, side, 3)), grey
+    decode = _decoder(side)
 
     batch = 256
     dataset = (
@@ -515,6 +562,130 @@ def load_image_folder(
     images -= 1.0
     np.clip(images, -1.0, 1.0, out=images)
     return images, labels, class_names
+
+
+def _scan(paths: list[str], side: int) -> tuple[np.ndarray, np.ndarray]:
+    """One parallel decoding pass: which files decode, and which of those are grey."""
+    import tensorflow as tf
+
+    decode = _decoder(side)
+    dataset = tf.data.Dataset.from_tensor_slices((np.arange(len(paths)), paths))
+    dataset = dataset.map(lambda i, path: (i, decode(path)[1]), num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.apply(tf.data.experimental.ignore_errors()).batch(1024)
+    readable, grey = np.zeros(len(paths), bool), np.zeros(len(paths), bool)
+    for index, is_grey in dataset.as_numpy_iterator():
+        readable[index], grey[index] = True, is_grey
+    return readable, grey
+
+
+def image_folder_dataset(
+    directory: str | os.PathLike,
+    image_size: int,
+    batch_size: int = 64,
+    channels: int | None = None,
+    labels: bool = False,
+    shuffle_seed: int | None = 0,
+    cache: str | None = None,
+    on_error: str = "raise",
+    shuffle_buffer: int = 2048,
+    repeat: bool = False,
+):
+    """A streaming `tf.data` pipeline over a folder of images, in bounded memory.
+
+    The folder layout, decoding, resizing and scaling are those of
+    `load_image_folder` (the same pixels), but images are read batch by
+    batch in parallel instead of into one array: memory stays bounded
+    whatever the folder's size. The files are listed once, and one
+    decoding pass checks every file before training starts (a file that
+    cannot be decoded is named; with `on_error="skip"` it is left out with a
+    warning) and finds whether all images are grayscale. Each pass over
+    the data shuffles the file order with `shuffle_seed`; the sequence of
+    orders is fixed by the seed, so a run resumed after `dataset.skip(n)`
+    sees what an uninterrupted one would.
+
+    Args:
+        directory: The folder (one subfolder per class, or images directly inside).
+        image_size: The side of the square output images.
+        batch_size: Images per batch.
+        channels: 1, 3 or None: 1 when every image is grayscale, else 3
+            (grayscale images among colour ones are repeated to RGB).
+        labels: Yield `(images, class ids)` batches.
+        shuffle_seed: Seed of the file order, or None for no shuffling.
+        cache: A file path for tf.data's on-disk cache of the decoded images
+            (the first pass decodes, later ones read the cache; the order is
+            then shuffled in a buffer of `shuffle_buffer` images), or None.
+        on_error: `"raise"` (a `ValueError` naming the first unreadable file)
+            or `"skip"` (leave unreadable files out, with a warning).
+        shuffle_buffer: Buffer of the shuffle after a cache.
+        repeat: Repeat the passes endlessly, in whole batches (for runs
+            bounded by steps).
+
+    Returns:
+        A `tf.data.Dataset` of float32 batches `(batch, s, s, channels)` in
+        [−1, 1] (or `(images, labels)`), with attributes `class_names`,
+        `file_paths`, `channels`, `num_grayscale` and `unreadable`.
+
+    Examples:
+        >>> import os, tempfile
+        >>> from matplotlib.image import imsave
+        >>> root = tempfile.mkdtemp()
+        >>> for i in range(5):
+        ...     imsave(os.path.join(root, f"{i}.png"), np.full((12, 12), i / 4), cmap="gray")
+        >>> dataset = image_folder_dataset(root, 8, batch_size=2)
+        >>> [tuple(batch.shape) for batch in dataset], dataset.channels
+        ([(2, 8, 8, 1), (2, 8, 8, 1), (1, 8, 8, 1)], 1)
+    """
+    import warnings
+
+    import tensorflow as tf
+
+    directory = _check_folder_options(directory, image_size, channels)
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}.")
+    paths, class_ids, class_names = folder_layout(directory)
+    side = int(image_size)
+    readable, grey = _scan(paths, side)
+    unreadable = [path for path, ok in zip(paths, readable, strict=True) if not ok]
+    if unreadable:
+        problem = _decode_one(unreadable[0]) or "it cannot be decoded"
+        others = f" ({len(unreadable) - 1} more unreadable file(s))" if len(unreadable) > 1 else ""
+        if on_error == "raise":
+            raise ValueError(
+                f"Could not read the image {unreadable[0]!r}: {problem}{others}. Replace or remove "
+                "the file, or skip unreadable files (on_error='skip'; command line: --skip-bad-images)."
+            )
+        message = f"Skipping {len(unreadable)} unreadable image(s), e.g. {unreadable[0]!r}: {problem}."
+        warnings.warn(message, stacklevel=2)
+        paths = [path for path, ok in zip(paths, readable, strict=True) if ok]
+        class_ids, grey = class_ids[readable], grey[readable]
+        if not paths:
+            raise ValueError(f"No readable images in {directory!r}.")
+    if channels is None:
+        channels = 1 if grey.all() else 3
+    decode = _decoder(side)
+
+    def load(path, class_id):
+        pixels, is_grey = decode(path)
+        if channels == 1:  # colour images through the luma weights; grey ones keep their values
+            pixels = tf.cond(is_grey, lambda: pixels[..., :1], lambda: tf.image.rgb_to_grayscale(pixels))
+        image = tf.clip_by_value(pixels / 127.5 - 1.0, -1.0, 1.0)
+        return (image, class_id) if labels else image
+
+    dataset = tf.data.Dataset.from_tensor_slices((paths, class_ids))
+    if cache is None:
+        if shuffle_seed is not None:
+            dataset = dataset.shuffle(len(paths), seed=shuffle_seed, reshuffle_each_iteration=True)
+        dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    else:
+        dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).cache(cache)
+        if shuffle_seed is not None:
+            dataset = dataset.shuffle(shuffle_buffer, seed=shuffle_seed, reshuffle_each_iteration=True)
+    if repeat:
+        dataset = dataset.repeat()
+    dataset = dataset.batch(batch_size, drop_remainder=repeat).prefetch(tf.data.AUTOTUNE)
+    dataset.class_names, dataset.file_paths, dataset.channels = class_names, paths, channels
+    dataset.num_grayscale, dataset.unreadable = int(grey.sum()), unreadable
+    return dataset
 
 
 def _prepare_hint(name: str, data_dir: str | None) -> str:

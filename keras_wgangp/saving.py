@@ -63,7 +63,12 @@ def load_model(filepath: str, compile: bool = True):
             f"{filepath!r} is a SavedModel export (the generator only), not a .keras file. Load it "
             "with tf.saved_model.load, or draw samples with `keras-wgangp sample --model PATH`."
         )
-    if os.path.isdir(filepath) or not zipfile.is_zipfile(filepath):
+    if os.path.isdir(filepath):
+        raise ValueError(
+            f"{filepath!r} is a folder but neither a .keras file nor a SavedModel export (it has no "
+            "saved_model.pb). Pass the model.keras or the saved_model/ folder that a run wrote."
+        )
+    if not zipfile.is_zipfile(filepath):
         raise ValueError(
             f"{filepath!r} is not a .keras archive; it may be truncated or corrupt. Save models "
             "with gan.save('name.keras')."

@@ -1,35 +1,33 @@
 """The main job behind `keras-wgangp train`: data, recipe, fit, then every output in one folder.
 
-`train` loads the dataset, builds the recipe's model (`keras_wgangp.recipes`),
-fits it while a callback draws progress plots, then writes the model
-(`model.keras`), the generator as a SavedModel (`saved_model/`), the
-training curves (`losses.png`), the last plot and `summary.json`: the
-settings, the final metrics and the quality measures of
+`train` loads the dataset (image folders are streamed, in bounded memory),
+builds the recipe's model (`keras_wgangp.recipes`), fits it while callbacks
+draw progress plots, measure quality and keep a checkpoint (resumed exactly
+when the same command runs again, `keras_wgangp.checkpoints`), then writes
+the model (`model.keras`), the generator as a SavedModel (`saved_model/`),
+the training curves (`losses.png`), the last plot and, last,
+`summary.json`: the settings, the final metrics and the quality measures of
 `keras_wgangp.evaluation.evaluate`.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
+import math
 import os
+import shutil
 import time
 
 import numpy as np
 
-from keras_wgangp import data, evaluation, recipes
+from keras_wgangp import checkpoints, data, evaluation, recipes
 from keras_wgangp.architectures import IMAGE_SIZES
 
-__all__ = ["DataError", "TFDS_DATASETS", "dataset_kind", "train"]
+__all__ = ["DataError", "Diverged", "TFDS_DATASETS", "dataset_kind", "default_image_size", "train"]
 
 TFDS_DATASETS = ("mnist", "fashion_mnist", "cifar10", "celeb_a")
-NATIVE_SIDES = {
-    "digits": 16,
-    "stacked_digits": 16,
-    "mnist": 28,
-    "fashion_mnist": 28,
-    "cifar10": 32,
-    "celeb_a": 64,
-}
+NATIVE_SIDES = {"digits": 16, "stacked_digits": 16, "mnist": 28, "fashion_mnist": 28, "cifar10": 32}
+NATIVE_SIDES["celeb_a"] = 64
 FOLDER_SIDE = 32  # a folder whose first image cannot be read; the loader then names the file
 # The summary's sample counts: the toys' 2,500 points, the digits' 1,000 images;
 # stacked digits use the protocol's 26,000.
@@ -41,6 +39,10 @@ STACKED_WATCH_SAMPLES = 10_000  # modes during training: fewer samples than the 
 
 class DataError(ValueError):
     """The training data cannot be used (missing, unreadable, or unfit for the settings)."""
+
+
+class Diverged(RuntimeError):
+    """A logged value became NaN or infinite; the last good checkpoint was kept."""
 
 
 def dataset_kind(dataset: str) -> str:
@@ -82,30 +84,41 @@ def default_image_size(dataset: str) -> int:
     return data.infer_image_size(dataset, IMAGE_SIZES) or FOLDER_SIDE
 
 
-def _toy_data(dataset, recipe, steps, seed, conditional):
+@dataclasses.dataclass
+class _Data:
+    fit_input: object  # a tf.data.Dataset of batches, or an image array
+    shape: tuple
+    labels: np.ndarray | None = None  # with an image array
+    class_names: list | None = None
+    real_points: np.ndarray | None = None  # toys: what the critic contours draw
+    per_pass: int | None = None  # generator steps in one pass over a finite dataset
+    note: str | None = None
+
+
+def _toy_data(dataset, recipe, seed, conditional) -> _Data:
     import tensorflow as tf
 
     # Fresh samples for every critic update: the toy distributions are infinite.
-    count = steps * recipe.critic_steps * recipe.batch_size
+    count = recipe.steps * recipe.critic_steps * recipe.batch_size
     if conditional:
         real, labels = data.toy_samples(dataset, count, seed=seed, return_labels=True)
         elements = (real, labels)
     else:
         real = elements = data.toy_samples(dataset, count, seed=seed)
-    num_classes = len(data.toy_modes(dataset)[0]) if conditional else None
-    return tf.data.Dataset.from_tensor_slices(elements).batch(recipe.batch_size), real, num_classes
+    names = [str(mode) for mode in range(len(data.toy_modes(dataset)[0]))] if conditional else None
+    stream = tf.data.Dataset.from_tensor_slices(elements).batch(recipe.batch_size)
+    return _Data(stream, real.shape[1:], class_names=names, real_points=real[:2000])
 
 
-def _image_data(dataset, recipe, image_size, seed, conditional, channels, data_dir):
-    """(fit input, labels or None, data shape, class names or None) for image data."""
+def _image_data(dataset, recipe, image_size, seed, conditional, channels, data_dir, skip_bad) -> _Data:
     import tensorflow as tf
 
-    kind = dataset_kind(dataset)
+    kind, groups = dataset_kind(dataset), recipe.batch_size * recipe.critic_steps
     if kind == "stacked":  # an endless stream of fresh triples of training digits
         if recipe.steps is None:
-            raise ValueError("stacked_digits is an endless stream: give --steps")
+            raise ValueError("--dataset stacked_digits is an endless stream: give --steps")
         stream = data.stacked_digits_dataset(recipe.batch_size, image_size, seed)
-        return stream, None, (image_size, image_size, 3), None
+        return _Data(stream, (image_size, image_size, 3))
     try:
         if kind == "tfds":
             stream = data.load_tfds(
@@ -113,23 +126,34 @@ def _image_data(dataset, recipe, image_size, seed, conditional, channels, data_d
             )
             stream = stream.repeat() if recipe.steps is not None else stream
             shape = tuple(stream.element_spec.shape[1:])
-            return stream, None, shape if None not in shape else tuple(next(iter(stream)).shape[1:]), None
-        if kind == "digits":  # the training split: the summary's FID is against the held-out rest
-            images, labels, _, _ = data.digits_split(image_size)
-            names = [str(d) for d in range(10)]
-        else:
-            images, labels, names = data.load_image_folder(dataset, image_size, channels)
+            return _Data(stream, shape if None not in shape else tuple(next(iter(stream)).shape[1:]))
+        if kind == "folder":  # streamed: memory stays bounded whatever the folder's size
+            stream = data.image_folder_dataset(
+                dataset, image_size, recipe.batch_size, channels, labels=conditional, shuffle_seed=seed,
+                on_error="skip" if skip_bad else "raise", repeat=True,
+            )  # fmt: skip
+            count, grey = len(stream.file_paths), stream.num_grayscale
+            note = None
+            if channels is None and 0 < grey < count:
+                note = (f"{grey} of {count} images are grayscale and were repeated to RGB "
+                        "(--channels 1 makes every image grayscale)")  # fmt: skip
+            shape = (image_size, image_size, stream.channels)
+            return _Data(
+                stream, shape, class_names=stream.class_names, per_pass=-(-count // groups), note=note
+            )
+        # The digits' training split: the summary's FID is against the held-out rest.
+        images, labels, _, _ = data.digits_split(image_size)
     except (FileNotFoundError, ValueError) as problem:
         raise DataError(str(problem)) from problem
-    labels = labels.astype("int32")
+    names = [str(d) for d in range(10)]
     if recipe.steps is None:
-        return images, labels, images.shape[1:], names
-    # A repeated, shuffled stream bounds the run by steps.
-    elements = (images, labels) if conditional else images
+        return _Data(images, images.shape[1:], labels.astype("int32"), names)
+    # A repeated stream, shuffled with the seed: its sequence is fixed, so a resumed run skips into it.
+    elements = (images, labels.astype("int32")) if conditional else images
     stream = tf.data.Dataset.from_tensor_slices(elements)
     stream = stream.shuffle(len(images), seed=seed, reshuffle_each_iteration=True).repeat()
     stream = stream.batch(recipe.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
-    return stream, None, images.shape[1:], names
+    return _Data(stream, images.shape[1:], class_names=names)
 
 
 def _watch(kind: str, dataset: str, epochs: int, seed: int):
@@ -179,6 +203,34 @@ def _summary_sections(report: dict, conditional: bool) -> dict:
     return sections
 
 
+def _schedule(recipe, loaded: _Data, checkpoint_every):
+    """(generator steps in all or None, epochs, steps per epoch or None, plot every n epochs)."""
+    steps = recipe.steps
+    if steps is None and loaded.per_pass is not None:  # a folder: epochs of whole passes
+        steps = recipe.epochs * loaded.per_pass
+    elif steps is None and not hasattr(loaded.fit_input, "element_spec"):  # image arrays
+        steps = recipe.epochs * -(-len(loaded.fit_input) // (recipe.batch_size * recipe.critic_steps))
+        if checkpoint_every:
+            raise ValueError("--checkpoint-every needs --steps: this run counts epochs")
+        return steps, recipe.epochs, None, 1
+    if steps is None:
+        if checkpoint_every:
+            raise ValueError("--checkpoint-every needs --steps with a tfds dataset")
+        if recipe.lr_schedule == "linear":
+            raise ValueError("--lr-schedule linear needs --steps with a tfds dataset")
+        return None, recipe.epochs, None, 1
+    if checkpoint_every:
+        if steps % checkpoint_every:
+            raise ValueError(
+                f"--checkpoint-every {checkpoint_every} must divide the run's {steps} generator steps; "
+                "pick a divisor"
+            )
+        epochs = steps // checkpoint_every
+        return steps, epochs, checkpoint_every, max(1, epochs // recipe.epochs)
+    epochs = recipe.epochs if steps % recipe.epochs == 0 else math.gcd(steps, recipe.epochs)
+    return steps, epochs, steps // epochs, 1
+
+
 def train(
     dataset: str,
     recipe: recipes.Recipe,
@@ -192,11 +244,14 @@ def train(
     data_dir: str | None = None,
     critic_learning_rate: float | None = None,
     verbose: int = 1,
+    checkpoint_every: int | None = None,
+    restart: bool = False,
+    skip_bad_images: bool = False,
 ) -> dict:
-    """Trains `recipe` on `dataset` and writes every output to `output`.
+    """Trains `recipe` on `dataset` and writes every output to `output`, resuming a checkpoint there.
 
     Args:
-        dataset: A toy name, `"digits"`, a tfds name or a folder of images.
+        dataset: A toy name, `"digits"`, `"stacked_digits"`, a tfds name or a folder of images.
         recipe: The settings (`keras_wgangp.recipes.get(dataset)` and any changes).
         output: The output folder, created if needed.
         seed: Seed of the data, the weights and the draws.
@@ -207,13 +262,19 @@ def train(
         data_dir: tensorflow-datasets' data folder.
         critic_learning_rate: Overrides the recipe's critic rate.
         verbose: Keras's progress-bar verbosity.
+        checkpoint_every: Checkpoint every this many generator steps (it
+            must divide the run's steps) instead of every epoch.
+        restart: Discard a checkpoint in `output` instead of resuming it.
+        skip_bad_images: Leave unreadable images of a folder out (with a
+            warning) instead of stopping.
 
     Returns:
         The summary that was written to `summary.json`.
 
     Raises:
         DataError: The data cannot be loaded or used with these settings.
-        ValueError: The settings do not fit together or the data.
+        ValueError: The settings do not fit together, the data or the checkpoint.
+        Diverged: A logged value became NaN or infinite.
 
     Examples:
         >>> import dataclasses, tempfile
@@ -223,99 +284,128 @@ def train(
         2
     """
     import keras
-    import tensorflow as tf
 
-    from keras_wgangp.callbacks import CriticContour, SampleImages, plot_history
+    from keras_wgangp.callbacks import CriticContour, SampleImages, StopOnDivergence, plot_history
 
+    checkpoints.check_writable(output)
     keras.utils.set_random_seed(seed)
-    os.makedirs(output, exist_ok=True)
     kind = dataset_kind(dataset)
-    labels = class_names = num_classes = None
     if kind == "toy":
-        fit_data, real, num_classes = _toy_data(dataset, recipe, recipe.steps, seed, conditional)
-        shape = real.shape[1:]
-        monitor = CriticContour(os.path.join(output, "contours"), real[:2000])
+        loaded = _toy_data(dataset, recipe, seed, conditional)
     else:
         image_size = image_size or default_image_size(dataset)
-        fit_data, labels, shape, class_names = _image_data(
-            dataset, recipe, image_size, seed, conditional, channels, data_dir
+        loaded = _image_data(
+            dataset, recipe, image_size, seed, conditional, channels, data_dir, skip_bad_images
         )
-        if conditional:
-            num_classes = len(class_names)
-            if num_classes < 2:
-                raise DataError(f"--conditional needs at least 2 classes, {dataset} has 1")
-        monitor = SampleImages(os.path.join(output, "samples"), num_images=64, seed=seed)
-    is_stream = isinstance(fit_data, tf.data.Dataset)
-    if recipe.steps is not None:
-        total_steps = recipe.steps
-    elif not is_stream:  # image arrays: epochs of whole groups
-        total_steps = recipe.epochs * -(-len(fit_data) // (recipe.batch_size * recipe.critic_steps))
-    elif recipe.lr_schedule == "linear":
-        raise ValueError("--lr-schedule linear needs --steps with a tfds dataset")
-    else:
-        total_steps = None
+    num_classes = None
+    if conditional:
+        num_classes = len(loaded.class_names)
+        if num_classes < 2:
+            raise DataError(
+                f"--conditional needs at least 2 classes, {dataset} has 1: put each class in its own "
+                "subfolder, or leave --conditional out"
+            )
+    total_steps, epochs, per_epoch, plot_every = _schedule(recipe, loaded, checkpoint_every)
+    critic_rate = recipe.critic_learning_rate if critic_learning_rate is None else critic_learning_rate
+    settings = {field.name: getattr(recipe, field.name) for field in dataclasses.fields(recipe)}
+    del settings["why"], settings["critic_rate_ratio"]
+    settings.update(critic_learning_rate=critic_rate, seed=seed, image_size=image_size)
+    run = settings | {"dataset": dataset, "conditional": conditional, "channels": channels}
+    run |= {"conditioning": conditioning if conditional else None, "checkpoint_every": checkpoint_every}
+    folder = os.path.join(output, "checkpoint")
+    initial_epoch = checkpoints.prepare(folder, run, restart)
+    if initial_epoch:
+        done = f"generator step {initial_epoch * per_epoch} of {total_steps}" if per_epoch else "epoch"
+        print(
+            f"Resuming from the checkpoint in {folder}: {done} ({initial_epoch} of {epochs} epochs).",
+            flush=True,
+        )
+        if per_epoch and hasattr(loaded.fit_input, "skip"):  # the stream continues where it stood
+            loaded.fit_input = loaded.fit_input.skip(initial_epoch * per_epoch * recipe.critic_steps)
+    if loaded.note:
+        print(f"note: {loaded.note}", flush=True)
     gan = recipes.build_gan(
-        recipe, tuple(shape), total_steps=total_steps, num_classes=num_classes, conditioning=conditioning,
-        seed=seed, critic_learning_rate=critic_learning_rate,
+        recipe, tuple(loaded.shape), total_steps=total_steps, num_classes=num_classes,
+        conditioning=conditioning, seed=seed, critic_learning_rate=critic_learning_rate,
     )  # fmt: skip
     objective = recipes.objective_name(recipe.loss, recipe.penalty)
     what = f"conditional ({num_classes} classes, {conditioning}) " if num_classes else ""
     print(
-        f"Training {what}{objective} ({recipe.architecture}) on {dataset}, data shape {tuple(shape)}: "
-        f"{recipe.critic_steps} critic steps per generator step, batch {recipe.batch_size}, "
-        f"output in {output}/",
+        f"Training {what}{objective} ({recipe.architecture}) on {dataset}, data shape "
+        f"{tuple(loaded.shape)}: {recipe.critic_steps} critic steps per generator step, batch "
+        f"{recipe.batch_size}, output in {output}/",
         flush=True,
     )
-    watch = _watch(kind, dataset, recipe.epochs, seed)
+    if kind == "toy":
+        monitor = CriticContour(
+            os.path.join(output, "contours"), loaded.real_points, every_n_epochs=plot_every
+        )
+    else:
+        monitor = SampleImages(
+            os.path.join(output, "samples"), num_images=64, seed=seed, every_n_epochs=plot_every
+        )
+    watch = _watch(kind, dataset, epochs, seed)
+    divergence = StopOnDivergence()
+    checkpoint = checkpoints.Checkpoint(folder, guard=lambda: divergence.diverged is not None)
+    fit_args = {} if hasattr(loaded.fit_input, "element_spec") else {"batch_size": recipe.batch_size}
+    if loaded.labels is not None and num_classes is not None:
+        fit_args["y"] = loaded.labels
     start = time.perf_counter()
-    fit_args = {} if is_stream else {"batch_size": recipe.batch_size}
-    if labels is not None and num_classes is not None:
-        fit_args["y"] = labels
-    history = gan.fit(
-        fit_data,
-        epochs=recipe.epochs,
-        steps_per_epoch=recipe.steps // recipe.epochs if recipe.steps is not None else None,
-        callbacks=[monitor] + ([watch] if watch else []),
-        verbose=verbose,
-        **fit_args,
-    )
+    gan.fit(
+        loaded.fit_input, epochs=epochs, steps_per_epoch=per_epoch, initial_epoch=initial_epoch,
+        callbacks=[monitor, *([watch] if watch else []), divergence, checkpoint], verbose=verbose, **fit_args,
+    )  # fmt: skip
     seconds = time.perf_counter() - start
-
-    files = {
-        "losses": plot_history(history, os.path.join(output, "losses.png"), evaluations=watch),
-        "model": os.path.join(output, "model.keras"),
-        "saved_model": os.path.join(output, "saved_model"),
-    }
+    if divergence.diverged is not None:
+        metric, step = divergence.diverged
+        done = checkpoints.resume_epoch(folder)
+        kept = f"the checkpoint of epoch {done} is kept in {folder}" if done else "no epoch had finished"
+        raise Diverged(
+            f"training diverged: {metric} became NaN or infinite at generator step {step}; {kept} and no "
+            f"model was written. Try a lower --learning-rate (now {recipe.learning_rate:g}) or a larger "
+            f"--gp-weight (now {recipe.gp_weight:g})"
+        )
+    history = checkpoint.history
+    record = {"epoch": [], **{name: [] for name in (watch.record if watch else {}) if name != "epoch"}}
+    for entry in history:
+        if any(name in entry for name in record if name != "epoch"):
+            record["epoch"].append(entry["epoch"])
+            for name in record:
+                if name != "epoch":
+                    record[name].append(entry.get(name))
+    files = {"losses": os.path.join(output, "losses.png"), "model": os.path.join(output, "model.keras"),
+             "saved_model": os.path.join(output, "saved_model")}  # fmt: skip
+    curves = {name: [entry.get(name) for entry in history] for name in history[-1] if name != "epoch"}
+    measured = set(record) - {"epoch"}
+    plot_history(
+        {k: v for k, v in curves.items() if k not in measured}, files["losses"], record if measured else None
+    )
     if kind == "toy":
         files["critic_contour"] = monitor.plot(os.path.join(output, "critic_contour.png"), title=dataset)
     else:
         files["samples"] = monitor.paths[-1] if monitor.paths else None
-    gan.save(files["model"])
-    gan.export(files["saved_model"], verbose=False, overwrite=True)
-    settings = {field: getattr(recipe, field) for field in recipes.Recipe.__dataclass_fields__}
-    settings.pop("why")
-    settings.pop("critic_rate_ratio")
-    critic_rate = recipe.critic_learning_rate if critic_learning_rate is None else critic_learning_rate
-    settings.update(critic_learning_rate=critic_rate, seed=seed, image_size=image_size)
+    checkpoints.save_model_atomic(gan, files["model"])
+    checkpoints.export_atomic(gan, files["saved_model"])
     summary = {
         "dataset": dataset,
         "architecture": recipe.architecture,
         "objective": objective,
         "num_classes": num_classes,
         "conditioning": conditioning if num_classes else None,
-        "class_names": class_names if num_classes else None,
+        "class_names": loaded.class_names if num_classes else None,
         "generator_steps": int(gan.generator_optimizer.iterations),
         "critic_steps": int(gan.critic_optimizer.iterations),
         "train_seconds": round(seconds, 1),
+        "resumed_at_epoch": initial_epoch or None,
         "settings": settings,
-        "final_metrics": {k: float(np.asarray(v[-1])) for k, v in history.history.items()},
+        "final_metrics": {name: values[-1] for name, values in curves.items() if values[-1] is not None},
     }
-    if watch is not None:
-        summary["evaluations"] = watch.record
+    if measured:
+        summary["evaluations"] = record
     if kind in SUMMARY_SAMPLES:
         report = evaluation.evaluate(gan, dataset, SUMMARY_SAMPLES[kind], seed)
         summary.update(_summary_sections(report, num_classes is not None))
     summary["files"] = files
-    with open(os.path.join(output, "summary.json"), "w") as handle:
-        json.dump(summary, handle, indent=2)
+    checkpoints.write_json_atomic(os.path.join(output, "summary.json"), summary)
+    shutil.rmtree(folder, ignore_errors=True)  # the run is complete: the outputs replace it
     return summary
