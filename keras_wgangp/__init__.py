@@ -8,14 +8,20 @@ if "tensorflow" not in _sys.modules:
     # CPUs; elsewhere (e.g. AMD EPYC) a WGAN-GP conv step ran about 4x slower
     # without them. Only a default: TF_ENABLE_ONEDNN_OPTS=0 opts out.
     _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+    if _os.path.basename(_sys.argv[0]) in ("keras-wgangp", "-m"):
+        # The command line (`keras-wgangp`, `python -m keras_wgangp`) shows its own
+        # messages, not TensorFlow's start-up log.
+        _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from keras_wgangp import (
     architectures,
     callbacks,
+    checkpoints,
     checks,
     codes,
     conditioning,
     data,
+    diagnostics,
     ema,
     evaluation,
     export,
@@ -40,10 +46,12 @@ __all__ = [
     "WGANGP",
     "architectures",
     "callbacks",
+    "checkpoints",
     "checks",
     "codes",
     "conditioning",
     "data",
+    "diagnostics",
     "ema",
     "evaluation",
     "export",

@@ -14,10 +14,14 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from keras_wgangp.diagnostics import CriticDiagnostics  # noqa: F401  (a callback, documented there)
+
 __all__ = [
     "CriticContour",
+    "CriticDiagnostics",
     "EvaluateEvery",
     "SampleImages",
+    "StopOnDivergence",
     "image_grid",
     "plot_critic_contour",
     "plot_history",
@@ -337,6 +341,41 @@ class EvaluateEvery(keras.callbacks.Callback):
             self.record.setdefault(name, []).append(value)
         if logs is not None:
             logs.update(values)
+
+
+class StopOnDivergence(keras.callbacks.Callback):
+    """Stops `fit` at the first step whose logged values are NaN or infinite, and records which.
+
+    Keras's `TerminateOnNaN` watches `loss` only; a GAN can diverge in
+    `generator_loss` or a penalty first. `diverged` is then
+    `(metric name, generator step)`; `keras-wgangp train` uses it to stop,
+    keep the last good checkpoint, and say what went bad where.
+
+    Examples:
+        >>> import keras_wgangp as kw
+        >>> gan = kw.WGANGP(kw.architectures.mlp_generator(units=8), kw.architectures.mlp_critic(units=8))
+        >>> gan.compile(keras.optimizers.SGD(1e30), keras.optimizers.SGD(1e30))
+        >>> stop = StopOnDivergence()
+        >>> data = kw.data.toy_samples("8gaussians", 2560, seed=0)
+        >>> _ = gan.fit(data, epochs=3, verbose=0, callbacks=[stop])
+        >>> stop.diverged is not None
+        True
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.diverged = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.diverged is not None:
+            return
+        for name, value in (logs or {}).items():
+            if not np.all(np.isfinite(np.asarray(value, dtype="float64"))):
+                optimizer = getattr(self.model, "generator_optimizer", None) or self.model.optimizer
+                step = int(np.asarray(keras.ops.convert_to_numpy(optimizer.iterations)))
+                self.diverged = (name, step)
+                self.model.stop_training = True
+                return
 
 
 def image_grid(
