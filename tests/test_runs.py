@@ -99,45 +99,99 @@ def not_a_model(tmp_path):
 
 
 HELP = " (see keras-wgangp train --help)"
-BUILT_IN = "8gaussians, 25gaussians, swissroll, digits, stacked_digits, mnist, fashion_mnist, cifar10, celeb_a"
-NOT_KERAS = " is not a .keras archive; it may be truncated or corrupt. Save models with gan.save('name.keras')."
+BUILT_IN = (
+    "8gaussians, 25gaussians, swissroll, digits, stacked_digits, mnist, fashion_mnist, cifar10, celeb_a"
+)
+NOT_KERAS = (
+    " is not a .keras archive; it may be truncated or corrupt. Save models with gan.save('name.keras')."
+)
 # (argv, exit code, the exact line on stderr with TMP for the test's folder); the docs' command-line
 # page shows every line verbatim (test_every_bad_flag_message_is_in_the_docs)
 BAD = [
     (["train", "--gp-weight", "nan"], 2, "argument --gp-weight: must be a finite number >= 0, got nan"),
-    (["train", "--learning-rate", "inf"], 2, "argument --learning-rate: must be a finite number > 0, got inf"),
+    (
+        ["train", "--learning-rate", "inf"],
+        2,
+        "argument --learning-rate: must be a finite number > 0, got inf",
+    ),
     (["train", "--gp-weight", "-1"], 2, "argument --gp-weight: must be a finite number >= 0, got -1"),
     (["train", "--batch-size", "0"], 2, "argument --batch-size: must be a finite integer >= 1, got 0"),
-    (["train", "--ema-decay", "1.5"], 2, "argument --ema-decay: must be a finite number >= 0 and < 1, got 1.5"),
-    (["train", "--critic-learning-rate", "0"], 2, "argument --critic-learning-rate: must be a finite number > 0, got 0"),
+    (
+        ["train", "--ema-decay", "1.5"],
+        2,
+        "argument --ema-decay: must be a finite number >= 0 and < 1, got 1.5",
+    ),
+    (
+        ["train", "--critic-learning-rate", "0"],
+        2,
+        "argument --critic-learning-rate: must be a finite number > 0, got 0",
+    ),
     (["train", "--beta-1", "1"], 2, "argument --beta-1: must be a finite number >= 0 and < 1, got 1"),
     (["train", "--steps", "ten"], 2, "argument --steps: must be a finite integer >= 1, got 'ten'"),
-    (["train", "--steps", "7", "--epochs", "2"], 2, "error: --steps 7 is not a multiple of --epochs 2: every "
-     "epoch runs the same number of steps, so pick a multiple or leave --epochs out"),
-    (["train", "--dataset", "digits", "--image-size", "13"], 2,
-     "error: --image-size must be one of (8, 16, 28, 32, 64) for the reference architectures"),
-    (["train", "--steps", "20", "--checkpoint-every", "7"], 2,
-     "error: --checkpoint-every 7 must divide the run's 20 generator steps; pick a divisor"),
-    (["train", "--output", unwritable], 2,
-     "error: --output 'TMP/file/run' cannot be written (Not a directory); choose a folder you can write to"),
-    (["train", "--dataset", "/no/such/folder"], 2,
-     f"error: --dataset '/no/such/folder' is neither a built-in dataset ({BUILT_IN}) nor a folder"),
-    (["train", "--dataset", no_images], 1, "error: No images in 'TMP/empty' or its subfolders (accepted: .bmp, "
-     ".gif, .jpeg, .jpg, .png, any case). It holds only .txt files. Put the images in one subfolder per class, "
-     "or all directly in the folder."),
-    (["train", "--dataset", one_bad_image], 1, "error: Could not read the image 'TMP/bad/a/broken.png': Unknown "
-     "image file format. One of JPEG, JPEG XL, PNG, GIF, BMP, WebP required. Replace or remove the file, or skip "
-     "unreadable files (on_error='skip'; command line: --skip-bad-images)."),
-    (["train", "--dataset", one_class, "--conditional"], 1, "error: --conditional needs at least 2 classes, "
-     "TMP/one has 1: put each class in its own subfolder, or leave --conditional out"),
+    (
+        ["train", "--steps", "7", "--epochs", "2"],
+        2,
+        "error: --steps 7 is not a multiple of --epochs 2: every "
+        "epoch runs the same number of steps, so pick a multiple or leave --epochs out",
+    ),
+    (
+        ["train", "--dataset", "digits", "--image-size", "13"],
+        2,
+        "error: --image-size must be one of (8, 16, 28, 32, 64) for the reference architectures",
+    ),
+    (
+        ["train", "--steps", "20", "--checkpoint-every", "7"],
+        2,
+        "error: --checkpoint-every 7 must divide the run's 20 generator steps; pick a divisor",
+    ),
+    (
+        ["train", "--output", unwritable],
+        2,
+        "error: --output 'TMP/file/run' cannot be written (Not a directory); "
+        "choose a folder you can write to",
+    ),
+    (
+        ["train", "--dataset", "/no/such/folder"],
+        2,
+        f"error: --dataset '/no/such/folder' is neither a built-in dataset ({BUILT_IN}) nor a folder",
+    ),
+    (
+        ["train", "--dataset", no_images],
+        1,
+        "error: No images in 'TMP/empty' or its subfolders (accepted: .bmp, "
+        ".gif, .jpeg, .jpg, .png, any case). It holds only .txt files. "
+        "Put the images in one subfolder per class, or all directly in the folder.",
+    ),
+    (
+        ["train", "--dataset", one_bad_image],
+        1,
+        "error: Could not read the image 'TMP/bad/a/broken.png': Unknown "
+        "image file format. One of JPEG, JPEG XL, PNG, GIF, BMP, WebP required. "
+        "Replace or remove the file, or skip unreadable files "
+        "(on_error='skip'; command line: --skip-bad-images).",
+    ),
+    (
+        ["train", "--dataset", one_class, "--conditional"],
+        1,
+        "error: --conditional needs at least 2 classes, "
+        "TMP/one has 1: put each class in its own subfolder, or leave --conditional out",
+    ),
     (["sample", "--model", not_a_model], 1, "error: 'TMP/model.keras'" + NOT_KERAS),
     (["sample", "--model", "/no/such.keras"], 1, "error: No model file at '/no/such.keras'."),
-    (["evaluate", "--model", no_images, "--dataset", "digits"], 1, "error: 'TMP/empty' is a folder but neither "
-     "a .keras file nor a SavedModel export (it has no saved_model.pb). Pass the model.keras or the "
-     "saved_model/ folder that a run wrote."),
-    (["sample", "--model", "/no/such.keras", "--num", "0"], 2,
-     "keras-wgangp sample: error: argument --num: must be a finite integer >= 1, got 0 (see keras-wgangp sample --help)"),
-]  # fmt: skip
+    (
+        ["evaluate", "--model", no_images, "--dataset", "digits"],
+        1,
+        "error: 'TMP/empty' is a folder but neither "
+        "a .keras file nor a SavedModel export (it has no saved_model.pb). Pass the model.keras or the "
+        "saved_model/ folder that a run wrote.",
+    ),
+    (
+        ["sample", "--model", "/no/such.keras", "--num", "0"],
+        2,
+        "keras-wgangp sample: error: argument --num: must be a finite integer >= 1, got 0 "
+        "(see keras-wgangp sample --help)",
+    ),
+]
 
 
 def expected_line(message: str) -> str:
