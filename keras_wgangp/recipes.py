@@ -109,7 +109,18 @@ RECIPES: dict[str, Recipe] = {
         "non-saturating + R1 covered 20/20 in seeds 0-2.",
     ),  # fmt: skip
     "digits": dataclasses.replace(IMAGES, steps=3000, epochs=20, why="FID 1.14-1.39 in 3 seeds, 157-212 s."),
-    "stacked_digits": dataclasses.replace(IMAGES, steps=6000, epochs=10, why="To be measured."),
+    "stacked_digits": dataclasses.replace(
+        IMAGES,
+        steps=12000,
+        epochs=6,
+        critic_steps=1,
+        loss="non_saturating",
+        penalty="r1",
+        gp_weight=1.0,
+        critic_rate_ratio=2.0,
+        why="Seed 0: 1,000/1,000 modes, KL 0.124, FID 6.3 in 7.3 min; the digits recipe (WGAN-GP, 6,000 "
+        "steps) 1,000 modes, KL 0.160, FID 6.5 in 8.8 min; 24,000 steps with a linear decay KL 0.140.",
+    ),  # fmt: skip
     "images": IMAGES,
 }
 
