@@ -41,7 +41,8 @@ NORMALIZATIONS = ("none", "layer")
 CONDITIONINGS = ("projection", "concat", "none")
 
 
-def _check_image_shape(image_shape) -> tuple[int, int, int]:
+def _check_image_shape(image_shape, critic: bool = False) -> tuple[int, int, int]:
+    # A critic also takes PacGAN's packs: m images joined along the channels.
     try:
         height, width, channels = (int(v) for v in image_shape)
     except (TypeError, ValueError):
@@ -51,8 +52,9 @@ def _check_image_shape(image_shape) -> tuple[int, int, int]:
             f"image_shape must be square with a side in {IMAGE_SIZES}, got {height}x{width}. "
             "Resize the data (e.g. load_tfds(..., image_size=32)) to a supported size."
         )
-    if channels not in (1, 3):
-        raise ValueError(f"image_shape must have 1 or 3 channels, got {channels}.")
+    if (channels < 1) if critic else (channels not in (1, 3)):
+        kind = "at least 1 channel" if critic else "1 or 3 channels"
+        raise ValueError(f"image_shape must have {kind}, got {channels}.")
     return height, width, channels
 
 
@@ -305,7 +307,7 @@ def dcgan_critic(
         >>> dcgan_critic((16, 16, 1), filters=8, num_classes=10, auxiliary_classifier=True).output_shape
         [(None, 1), (None, 10)]
     """
-    side, _, channels = _check_image_shape(image_shape)
+    side, _, channels = _check_image_shape(image_shape, critic=True)
     _normalization(normalization, "check")
     num_classes = check_num_classes(num_classes)
     conditioning = _critic_options(num_classes, conditioning, auxiliary_classifier, q_outputs)
@@ -415,7 +417,7 @@ def resnet_critic(image_shape=(32, 32, 3), dim: int = 128, normalization: str = 
         >>> resnet_critic((32, 32, 3), dim=32).output_shape
         (None, 1)
     """
-    side, _, channels = _check_image_shape(image_shape)
+    side, _, channels = _check_image_shape(image_shape, critic=True)
     _normalization(normalization, "check")
     downs = 2 if side >= 16 else 1
     x_in = keras.Input((side, side, channels), name="image")
@@ -492,7 +494,7 @@ def began_critic(input_shape=(2,), units: int = 128, depth: int = 2, code_dim: i
             x = layers.Dense(units, activation="elu", name=f"decode_{i}")(x)
         reconstruction = layers.Dense(input_shape[0], dtype="float32", name="reconstruction")(x)
     else:
-        side, _, channels = _check_image_shape(input_shape)
+        side, _, channels = _check_image_shape(input_shape, critic=True)
         start, ups = _start_size(side)
         x = layers.Conv2D(units, 3, padding="same", activation="elu", name="encode_in")(x_in)
         for i in range(ups):

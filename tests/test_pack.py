@@ -84,6 +84,21 @@ def test_packed_gan_trains_round_trips_and_generates_single_examples(tmp_path):
     np.testing.assert_allclose(loaded.generate(5, seed=0), gan.generate(5, seed=0), atol=1e-6)
 
 
+def test_packed_image_critics_take_the_joined_channels():
+    # PacGAN joins m images along the channels: an RGB critic with pack 2 sees 6 channels.
+    for critic in (kw.architectures.dcgan_critic((8, 8, 6), filters=4),
+                   kw.architectures.resnet_critic((8, 8, 2), dim=4)):  # fmt: skip
+        assert critic.output_shape == (None, 1)
+    gan = kw.GAN(kw.architectures.dcgan_generator(8, (8, 8, 3), filters=4), kw.architectures.dcgan_critic(
+        (8, 8, 6), filters=4), pack=2, critic_steps=1, seed=0)  # fmt: skip
+    gan.compile()
+    images = np.random.default_rng(0).uniform(-1, 1, (8, 8, 8, 3)).astype("float32")
+    history = gan.fit(images, batch_size=8, epochs=1, verbose=0).history
+    assert np.isfinite(history["critic_loss"][-1]) and gan.generate(3, seed=0).shape == (3, 8, 8, 3)
+    with pytest.raises(ValueError, match="1 or 3 channels"):
+        kw.architectures.dcgan_generator(8, (8, 8, 6))
+
+
 def test_partial_last_group_is_padded_to_whole_packs():
     # 250 examples, 2 critic steps of 64: the last group's slices are rounded
     # up to whole packs, so every update scores full packs and stays finite.
