@@ -42,7 +42,7 @@ or a grid of digits.
     python benchmarks/quality.py --quick    # 1 seed x 400 steps, about 1.5 minutes
     python benchmarks/quality.py --losses   # 6 methods x 2 datasets x 3 seeds, about 30 minutes
     python benchmarks/quality.py --catalogue   # 3 seeds: toys 47 minutes, digits about 80
-    python benchmarks/quality.py --stacked --steps 1000   # 6 methods x 3 seeds, about 50 minutes
+    python benchmarks/quality.py --stacked --steps 1000   # 6 methods x 3 seeds, about an hour
 
 Shared settings (see benchmarks/README.md for why): 3x128 ReLU MLPs, batch
 256, 5 critic steps, Adam(1e-3, 0.5, 0.9), EMA 0.999; lambda = 1 for the
