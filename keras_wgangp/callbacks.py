@@ -237,7 +237,12 @@ def plot_history(history, path: str, evaluations=None) -> str:
     ]
     panels = [(title, [k for k in keys if k in logs]) for title, keys in panels]
     panels = [(title, keys) for title, keys in panels if keys]
-    shown = {k for _, keys in panels for k in keys} | set(measured)
+    # `loss` is GAN's copy of `critic_loss`, kept for Keras's stock callbacks.
+    shown = (
+        {k for _, keys in panels for k in keys}
+        | set(measured)
+        | ({"loss"} if "critic_loss" in logs else set())
+    )
     extra = [k for k in logs if k not in shown]
     if extra:
         panels.append(("other", extra))
