@@ -322,6 +322,40 @@ class RelativisticAverage(AdversarialLoss):
 
 
 @keras.saving.register_keras_serializable(package="keras_wgangp")
+class RelativisticPairing(AdversarialLoss):
+    """The relativistic pairing loss (RpGAN; Jolicoeur-Martineau 2019, and R3GAN's
+    loss, Huang et al. 2024): each real example against the fake of its pair.
+
+    critic: mean softplus(−(D(rᵢ) − D(fᵢ))); generator: mean softplus(−(D(fᵢ) − D(rᵢ))).
+    With R1 and R2 its training dynamics converge locally (Huang et al. 2024,
+    sec. 2). Both batches must have the same size; the generator's loss needs
+    the real scores too. Name `relativistic_pairing`, alias `rpgan`.
+
+    Examples:
+        >>> loss = RelativisticPairing()
+        >>> real, fake = [-5.0, 1.4, 12.5, 2.7], [10.0, 4.4, -5.5, 3.6]  # TF-GAN's test logits
+        >>> round(float(loss.critic_loss(real, fake)), 6), round(float(loss.generator_loss(fake, real)), 6)
+        (4.822435, 4.597435)
+    """
+
+    name = "relativistic_pairing"
+    generator_needs_real_scores = True
+
+    def critic_loss(self, real_scores, fake_scores):
+        real = keras.ops.cast(keras.ops.reshape(real_scores, [-1]), "float32")
+        fake = keras.ops.cast(keras.ops.reshape(fake_scores, [-1]), "float32")
+        return _softplus_mean(fake - real)
+
+    def generator_loss(self, fake_scores, real_scores=None):
+        if real_scores is None:
+            raise ValueError(
+                "RelativisticPairing.generator_loss needs `real_scores`: each fake is compared "
+                "with the real example of its pair."
+            )
+        return self.critic_loss(fake_scores, real_scores)
+
+
+@keras.saving.register_keras_serializable(package="keras_wgangp")
 class BEGAN(AdversarialLoss):
     """The BEGAN loss (Berthelot et al. 2017, "BEGAN: Boundary Equilibrium
     Generative Adversarial Networks", eq. 4).
@@ -390,8 +424,18 @@ class BEGAN(AdversarialLoss):
 
 _LOSSES = {
     cls.name: cls
-    for cls in (Wasserstein, Hinge, NonSaturating, Minimax, LeastSquares, RelativisticAverage, BEGAN)
+    for cls in (
+        Wasserstein,
+        Hinge,
+        NonSaturating,
+        Minimax,
+        LeastSquares,
+        RelativisticAverage,
+        RelativisticPairing,
+        BEGAN,
+    )
 }
+_LOSSES["rpgan"] = RelativisticPairing
 
 
 NAMES = tuple(_LOSSES)  # the names `get` resolves
@@ -402,7 +446,8 @@ def get(identifier) -> AdversarialLoss:
 
     Args:
         identifier: One of the names `wasserstein`, `hinge`, `non_saturating`,
-            `minimax`, `least_squares`, `relativistic_average`, `began`; a config dict
+            `minimax`, `least_squares`, `relativistic_average`,
+            `relativistic_pairing` (alias `rpgan`), `began`; a config dict
             from `keras.saving.serialize_keras_object`; or an
             `AdversarialLoss` instance (returned as is).
 

@@ -47,6 +47,8 @@ def softplus(x):
         (losses.NonSaturating(label_smoothing=0.25), 6.19637, 1.38582),
         # TF-GAN's minimax generator loss also scores a logit of 1 as "real": softplus(−1) more.
         (losses.Minimax(label_smoothing=0.25), 6.19637, -4.82408 + SOFTPLUS_MINUS_ONE),
+        # RpGAN, paired example by example: mean softplus(f − r) and mean softplus(r − f).
+        (losses.RelativisticPairing(), 4.822435, 4.597435),
     ],
     ids=lambda v: type(v).__name__ if isinstance(v, losses.AdversarialLoss) else None,
 )
@@ -86,10 +88,15 @@ def test_non_saturating_and_relativistic_closed_forms():
     assert float(ra.generator_loss(FAKE, REAL)) == pytest.approx(generator, rel=1e-6)
     with pytest.raises(ValueError, match="needs `real_scores`"):
         ra.generator_loss(FAKE)
+    rp = losses.get("rpgan")
+    assert isinstance(rp, losses.RelativisticPairing) and rp == losses.get("relativistic_pairing")
+    assert float(rp.critic_loss(REAL, FAKE)) == pytest.approx(softplus(f - r).mean(), rel=1e-6)
+    with pytest.raises(ValueError, match="needs `real_scores`"):
+        rp.generator_loss(FAKE)
 
 
 @pytest.mark.parametrize("name", ["wasserstein", "hinge", "non_saturating", "minimax", "least_squares",
-                                  "relativistic_average", "began"])  # fmt: skip
+                                  "relativistic_average", "relativistic_pairing", "began"])  # fmt: skip
 def test_every_loss_reduces_to_float32_and_round_trips(name):
     loss = losses.get(name)
     scores = ops.array([[60000.0], [60000.0]], "float16")
