@@ -26,7 +26,7 @@ class Configurable:
         return type(self) is type(other) and self.get_config() == other.get_config()
 
     def __hash__(self) -> int:
-        return hash((type(self).__name__, tuple(sorted(self.get_config().items()))))
+        return hash((type(self).__name__, repr(sorted(self.get_config().items()))))
 
 
 def resolve(identifier, names: dict, base: type, kind: str):
@@ -44,7 +44,8 @@ def resolve(identifier, names: dict, base: type, kind: str):
         if isinstance(obj, base):
             return obj
     got = type(identifier).__name__
-    raise TypeError(f"A {kind} must be a name ({valid}) or a {base.__name__}, got {got}.")
+    article = "An" if kind[0] in "aeiou" else "A"
+    raise TypeError(f"{article} {kind} must be a name ({valid}) or a {base.__name__}, got {got}.")
 
 
 def check_num_classes(num_classes) -> int | None:
@@ -61,6 +62,39 @@ def check_count(name: str, value, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"`{name}` must be an integer >= {minimum}, got {value!r}.")
     return int(value)
+
+
+def is_schedule(value) -> bool:
+    """Whether `value` is a `keras.optimizers.schedules.LearningRateSchedule`."""
+    return isinstance(value, keras.optimizers.schedules.LearningRateSchedule)
+
+
+def check_scheduled_weight(name: str, value):
+    """`value` as a float >= 0, or as a schedule (a schedule or its serialized dict)."""
+    if isinstance(value, dict):
+        value = keras.saving.deserialize_keras_object(value)
+    if is_schedule(value):
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"`{name}` must be a number or a keras.optimizers.schedules.LearningRateSchedule, "
+            f"got {type(value).__name__}."
+        )
+    return check_weight(name, value)
+
+
+def weight_config(value):
+    """A weight for `get_config`: a float as is, a schedule serialized."""
+    return keras.saving.serialize_keras_object(value) if is_schedule(value) else value
+
+
+def weight_at(value, iteration=None):
+    """A weight's value at an optimizer iteration: a float as is, a schedule evaluated
+    (at 0 when `iteration` is None) as a float32 scalar."""
+    if not is_schedule(value):
+        return value
+    step = 0 if iteration is None else iteration
+    return keras.ops.cast(value(step), "float32")
 
 
 def check_weight(name: str, value) -> float:

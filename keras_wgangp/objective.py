@@ -20,6 +20,7 @@ training step.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Any
 
@@ -187,9 +188,12 @@ class PenaltyTerm(Term):
         super().__init__(1.0)
         self.penalty = penalty
         self.metric_names = tuple(penalty.metric_names)
+        # Penalties written before weights took schedules have no `iteration`.
+        self._takes_iteration = "iteration" in inspect.signature(penalty.compute).parameters
 
     def _compute(self, batch):
-        term, values = self.penalty.compute(batch.critic, batch.real, batch.fake, seed=batch.seed)
+        options = {"iteration": batch.iteration} if self._takes_iteration else {}
+        term, values = self.penalty.compute(batch.critic, batch.real, batch.fake, seed=batch.seed, **options)
         return term, [ops.cast(values[name], "float32") for name in self.metric_names]
 
     def critic(self, batch):

@@ -26,7 +26,16 @@ from typing import Any
 import keras
 
 from keras_wgangp import _autodiff, _zero_skip
-from keras_wgangp._options import Configurable, check_count, check_weight, resolve
+from keras_wgangp._options import (
+    Configurable,
+    check_count,
+    check_scheduled_weight,
+    check_weight,
+    is_schedule,
+    resolve,
+    weight_at,
+    weight_config,
+)
 from keras_wgangp._random import draw
 
 Tensor = Any  # a backend tensor: tf.Tensor, jax.Array or torch.Tensor
@@ -307,6 +316,12 @@ class Penalty(Configurable):
     `metric_names`. Options are constructor arguments returned by
     `get_config`. Calling the object returns the term alone.
 
+    Weights follow a schedule: the built-in penalties' weight (λ, or γ)
+    is a float or a `keras.optimizers.schedules.LearningRateSchedule`,
+    evaluated at `iteration`, the critic optimizer's update count (which a
+    `GAN` passes; 0 when called directly), saved in the config and logged
+    as `<name>_<option>` (for example `r1_gamma`).
+
     Lazy regularisation (Karras et al. 2020, StyleGAN2, sec. B): with
     `every=N`, a `GAN` computes the penalty on every N-th critic update only
     (the 1st, (N+1)-th, ... counted by the critic optimizer's iterations)
@@ -320,15 +335,30 @@ class Penalty(Configurable):
 
     name = "penalty"
     metric_names: tuple[str, ...] = ()
+    weight_option = "weight"  # the constructor option a schedule may drive
 
     def __init__(self, every: int = 1):
         self.every = check_count("every", every)
 
-    def compute(self, critic, real, fake, seed=None) -> tuple[Tensor, dict]:
+    def _set_weight(self, value) -> None:
+        value = check_scheduled_weight(self.weight_option, value)
+        setattr(self, self.weight_option, value)
+        if is_schedule(value):  # log the scheduled value too
+            self.metric_names = (*type(self).metric_names, f"{self.name}_{self.weight_option}")
+
+    def _weighted(self, scale: float, value, logs: dict, iteration) -> tuple[Tensor, dict]:
+        # scale·weight(iteration)·value, and the weight's value in the logs when it is scheduled.
+        option = getattr(self, self.weight_option)
+        weight = weight_at(option, iteration)
+        if is_schedule(option):
+            logs[f"{self.name}_{self.weight_option}"] = weight
+        return scale * weight * value, logs
+
+    def compute(self, critic, real, fake, seed=None, iteration=None) -> tuple[Tensor, dict]:
         raise NotImplementedError
 
-    def __call__(self, critic, real, fake, seed=None) -> Tensor:
-        return self.compute(critic, real, fake, seed=seed)[0]
+    def __call__(self, critic, real, fake, seed=None, iteration=None) -> Tensor:
+        return self.compute(critic, real, fake, seed=seed, iteration=iteration)[0]
 
     def get_config(self) -> dict:
         return {"every": self.every}
@@ -345,7 +375,7 @@ class GradientPenalty(Penalty):
     `gradient_norm` (mean ‖∇D(x̂)‖).
 
     Args:
-        weight: λ, 10 in the paper.
+        weight: λ, 10 in the paper; a float or a `LearningRateSchedule`.
         target: The gradient norm the penalty pulls towards.
         one_sided: Penalise only norms above `target`.
         every: Lazy regularisation: compute it on one critic update in `every`,
@@ -363,11 +393,11 @@ class GradientPenalty(Penalty):
 
     def __init__(self, weight: float = 10.0, target: float = 1.0, one_sided: bool = False, every: int = 1):
         super().__init__(every)
-        self.weight = check_weight("weight", weight)
+        self._set_weight(weight)
         self.target = float(target)
         self.one_sided = bool(one_sided)
 
-    def compute(self, critic, real, fake, seed=None):
+    def compute(self, critic, real, fake, seed=None, iteration=None):
         real, fake = _as_pair(real, fake)
         epsilon = sample_epsilon(_rows(real), len(real.shape), seed=seed)
         norms = gradient_norms(critic, interpolate(real, fake, epsilon))
@@ -375,11 +405,12 @@ class GradientPenalty(Penalty):
         if self.one_sided:
             excess = keras.ops.relu(excess)
         value = keras.ops.mean(keras.ops.square(excess))
-        return self.weight * value, {"gradient_penalty": value, "gradient_norm": keras.ops.mean(norms)}
+        logs = {"gradient_penalty": value, "gradient_norm": keras.ops.mean(norms)}
+        return self._weighted(1.0, value, logs, iteration)
 
     def get_config(self):
         return {
-            "weight": self.weight,
+            "weight": weight_config(self.weight),
             "target": self.target,
             "one_sided": self.one_sided,
             "every": self.every,
@@ -407,7 +438,7 @@ class DRAGAN(Penalty):
     `dragan` (unweighted) and `dragan_gradient_norm`.
 
     Args:
-        weight: λ (10 in the paper).
+        weight: λ (10 in the paper); a float or a `LearningRateSchedule`.
         perturbation: The noise scale c (0.5 in the paper).
         every: Lazy regularisation (see `Penalty`).
 
@@ -422,10 +453,10 @@ class DRAGAN(Penalty):
 
     def __init__(self, weight: float = 10.0, perturbation: float = 0.5, every: int = 1):
         super().__init__(every)
-        self.weight = check_weight("weight", weight)
+        self._set_weight(weight)
         self.perturbation = check_weight("perturbation", perturbation)
 
-    def compute(self, critic, real, fake=None, seed=None):
+    def compute(self, critic, real, fake=None, seed=None, iteration=None):
         real = keras.ops.convert_to_tensor(real)
         if isinstance(seed, int):  # two draws: derive distinct streams from one int
             seed = keras.random.SeedGenerator(seed)
@@ -438,10 +469,11 @@ class DRAGAN(Penalty):
         alpha = sample_epsilon(rows, rank, seed=seed, dtype=real.dtype)
         norms = gradient_norms(critic, real + alpha * delta)
         value = keras.ops.mean(keras.ops.square(norms - 1.0))
-        return self.weight * value, {"dragan": value, "dragan_gradient_norm": keras.ops.mean(norms)}
+        logs = {"dragan": value, "dragan_gradient_norm": keras.ops.mean(norms)}
+        return self._weighted(1.0, value, logs, iteration)
 
     def get_config(self):
-        return {"weight": self.weight, "perturbation": self.perturbation, "every": self.every}
+        return {"weight": weight_config(self.weight), "perturbation": self.perturbation, "every": self.every}
 
 
 @keras.saving.register_keras_serializable(package="keras_wgangp")
@@ -450,7 +482,7 @@ class R1(Penalty):
     the real points. Logs `r1`, the unweighted mean ‖∇D(r)‖².
 
     Args:
-        gamma: γ (10 in the paper's experiments).
+        gamma: γ (10 in the paper's experiments); a float or a `LearningRateSchedule`.
         every: Lazy regularisation (see `Penalty`); StyleGAN2 uses 16.
 
     Examples:
@@ -461,21 +493,22 @@ class R1(Penalty):
 
     name = "r1"
     metric_names = ("r1",)
+    weight_option = "gamma"
 
     def __init__(self, gamma: float = 10.0, every: int = 1):
         super().__init__(every)
-        self.gamma = check_weight("gamma", gamma)
+        self._set_weight(gamma)
 
     def _points(self, real, fake):
         return real
 
-    def compute(self, critic, real, fake=None, seed=None):
+    def compute(self, critic, real, fake=None, seed=None, iteration=None):
         points = keras.ops.convert_to_tensor(self._points(real, fake))
         value = keras.ops.mean(squared_gradient_norms(critic, points))
-        return 0.5 * self.gamma * value, {self.name: value}
+        return self._weighted(0.5, value, {self.name: value}, iteration)
 
     def get_config(self):
-        return {"gamma": self.gamma, "every": self.every}
+        return {"gamma": weight_config(self.gamma), "every": self.every}
 
 
 @keras.saving.register_keras_serializable(package="keras_wgangp")
@@ -484,7 +517,7 @@ class R2(R1):
     the generated points. Logs `r2`, the unweighted mean ‖∇D(f)‖².
 
     Args:
-        gamma: γ.
+        gamma: γ; a float or a `LearningRateSchedule`.
         every: Lazy regularisation (see `Penalty`).
 
     Examples:

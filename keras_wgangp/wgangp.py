@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import keras
-import numpy as np
 
+from keras_wgangp._options import check_scheduled_weight, weight_config
 from keras_wgangp.gan import GAN
 from keras_wgangp.losses import Wasserstein
 from keras_wgangp.optimizers import paper_adam
@@ -48,7 +48,7 @@ class WGANGP(GAN):
             when omitted.
         critic_steps: Critic updates per generator update (n_critic = 5 in
             the paper).
-        gp_weight: Penalty coefficient λ (10 in the paper).
+        gp_weight: Penalty coefficient λ (10 in the paper), or a `LearningRateSchedule`.
         target_norm: Gradient norm the penalty pulls towards (1 in the paper).
         seed: Seed of the model's `keras.random.SeedGenerator`, which draws
             every latent and ε in training; its state is saved with
@@ -82,15 +82,14 @@ class WGANGP(GAN):
         critic,
         latent_dim: int | None = None,
         critic_steps: int = 5,
-        gp_weight: float = 10.0,
+        gp_weight=10.0,
         target_norm: float = 1.0,
         seed: int | None = None,
         clip_value: float | None = None,
         ema_decay: float | None = None,
         **kwargs,
     ):
-        if not np.isfinite(gp_weight) or gp_weight < 0:
-            raise ValueError(f"`gp_weight` must be a finite number >= 0, got {gp_weight!r}.")
+        gp_weight = check_scheduled_weight("gp_weight", gp_weight)
         super().__init__(
             generator,
             critic,
@@ -103,7 +102,7 @@ class WGANGP(GAN):
             clip_value=clip_value,
             **kwargs,
         )
-        self.gp_weight = float(gp_weight)
+        self.gp_weight = gp_weight
         self.target_norm = float(target_norm)
 
     def _default_optimizer(self) -> keras.optimizers.Optimizer:
@@ -113,5 +112,5 @@ class WGANGP(GAN):
         config = super().get_config()
         for key in ("loss", "penalty"):  # fixed by the preset
             del config[key]
-        config.update(gp_weight=self.gp_weight, target_norm=self.target_norm)
+        config.update(gp_weight=weight_config(self.gp_weight), target_norm=self.target_norm)
         return config
