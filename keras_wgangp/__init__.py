@@ -15,6 +15,7 @@ if "tensorflow" not in _sys.modules:
 
 from keras_wgangp import (
     architectures,
+    augment,
     callbacks,
     checkpoints,
     checks,
@@ -39,12 +40,13 @@ from keras_wgangp.penalties import gradient_penalty
 from keras_wgangp.saving import load_model
 from keras_wgangp.wgangp import WGANGP
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"
 
 __all__ = [
     "GAN",
     "WGANGP",
     "architectures",
+    "augment",
     "callbacks",
     "checkpoints",
     "checks",

@@ -296,6 +296,11 @@ def check_networks(model, sample, labels=None) -> None:
     wiring: Conditioning = model.conditioning
     n = len(sample)
     sample = ops.convert_to_tensor(sample)
+    if getattr(model, "augment", None) is not None and len(sample.shape) != 4:
+        raise ValueError(
+            f"augment={model.augment.name!r} transforms images of shape (height, width, channels), but "
+            f"the data's examples have shape {tuple(sample.shape[1:])}; use augment=None for vector data."
+        )
     z = ops.zeros((n, model.input_dim))
     conditional = wiring.num_classes is not None
     if conditional:

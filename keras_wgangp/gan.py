@@ -8,6 +8,7 @@ import warnings
 
 import keras
 
+from keras_wgangp import augment as augment_lib
 from keras_wgangp import backends, checks, codes, ema, losses, penalties, pipeline
 from keras_wgangp import objective as objective_lib
 from keras_wgangp import optimizers as optimizers_lib
@@ -57,6 +58,8 @@ class GAN(_step.Trainer, Sampling, keras.Model):
         latent_codes: InfoGAN codes (`keras_wgangp.codes`); the critic returns Q last.
         info_weight: InfoGAN's λ.
         pack: PacGAN's m: the critic scores m examples joined along the last axis.
+        augment: None, `"diffaugment"`, `"ada"` or an `Augmentation` (`keras_wgangp.augment`)
+            applied to every image the critic sees, in both updates.
         **kwargs: Passed to `keras.Model` (for example `name`).
 
     Examples:
@@ -87,6 +90,7 @@ class GAN(_step.Trainer, Sampling, keras.Model):
         latent_codes=None,
         info_weight: float = 1.0,
         pack: int = 1,
+        augment=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -115,12 +119,15 @@ class GAN(_step.Trainer, Sampling, keras.Model):
             self.generator_ema = ema.clone_generator(generator, example)
         self.seed_generator = OrderedSeedGenerator(seed, name="wgangp_seed")
         self.loss_variables = self.adversarial_loss.build()  # BEGAN's k: tracked, so saved
+        self.augment = augment_lib.get(augment) and _fresh(augment_lib.get(augment))
+        self.augment_variables = self.augment.build() if self.augment else []  # ADA's p
         self.generator_optimizer = self.critic_optimizer = self._gan_compile_config = None
         # One critic call on concat(real, fake) is faster; with BatchNorm it would mix the batches.
         self._joint_critic_call = not checks.has_batch_norm(critic, warn=True)
         self.critic_loss_tracker = keras.metrics.Mean(name="critic_loss")
         self.generator_loss_tracker = keras.metrics.Mean(name="generator_loss")
-        self.term_trackers = [keras.metrics.Mean(name=name) for name in self.objective.metric_names]
+        names = self.objective.metric_names + list(self.augment.metric_names if self.augment else [])
+        self.term_trackers = [keras.metrics.Mean(name=name) for name in names]
         if getattr(generator, "built", False) and getattr(critic, "built", False):
             self.built = True
 
@@ -212,12 +219,13 @@ class GAN(_step.Trainer, Sampling, keras.Model):
         config |= {role: serialize(getattr(self, role)) for role in ("generator", "critic")}
         config["penalty"] = [serialize(p) for p in self.penalties]
         config["latent_codes"] = [serialize(code) for code in self.latent_codes]
+        config["augment"] = serialize(self.augment) if self.augment else None
         return config | {key: getattr(self, key) for key in self._CONFIG}
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        for key in ("generator", "critic", "loss", "penalty", "latent_codes"):
+        for key in ("generator", "critic", "loss", "penalty", "latent_codes", "augment"):
             value = config.get(key)
             if isinstance(value, (dict, list)):
                 items = [keras.saving.deserialize_keras_object(v) for v in _as_list(value)]
@@ -335,6 +343,9 @@ class GAN(_step.Trainer, Sampling, keras.Model):
         """
         return self.objective.generator_loss(batch)
 
+    def _augmented(self, images):
+        return images if self.augment is None else self.augment(images, seed=self.seed_generator)
+
     def _latents(self, real):
         rows = real.shape[0] if real.shape[0] is not None else ops.shape(real)[0]
         return self.conditioning.draw_latents(self.latent_dim, rows, self.seed_generator)
@@ -343,7 +354,8 @@ class GAN(_step.Trainer, Sampling, keras.Model):
         variables = self.critic.trainable_variables
         z, code_columns = self._latents(real)
         fake = self.generator(self.conditioning.generator_inputs(z, labels), training=True)
-        real, fake = pack(real, self.pack), pack(ops.cast(ops.stop_gradient(fake), real.dtype), self.pack)
+        fake = ops.cast(ops.stop_gradient(fake), real.dtype)
+        real, fake = (pack(self._augmented(x), self.pack) for x in (real, fake))  # T before packing
 
         def loss_fn():
             real_out, fake_out = self.conditioning.score_pair(
@@ -364,6 +376,7 @@ class GAN(_step.Trainer, Sampling, keras.Model):
                 variable.assign(ops.clip(variable, -self.clip_value, self.clip_value))
         with _step.ordered([loss]):  # BEGAN reads k in the loss, then writes it
             logs.update(self.objective.after_critic_update(real_scores, fake_scores))
+            logs.update(self.augment.after_critic_update(real_scores, fake_scores) if self.augment else {})
         self._track(self.critic_loss_tracker, loss, logs)
 
     def _generator_update(self, real, labels):
@@ -372,13 +385,12 @@ class GAN(_step.Trainer, Sampling, keras.Model):
         needs_real = self.adversarial_loss.generator_needs_real_scores
 
         def loss_fn():
-            fake = pack(
-                self.generator(self.conditioning.generator_inputs(z, labels), training=True), self.pack
-            )
+            fake = self.generator(self.conditioning.generator_inputs(z, labels), training=True)
+            fake = pack(self._augmented(fake), self.pack)
             fake_out = self.conditioning.score(self.critic, fake, labels)
             packed_real = real_out = None
             if needs_real:  # relativistic losses compare with the last real batch
-                packed_real = pack(real, self.pack)
+                packed_real = pack(self._augmented(real), self.pack)
                 real_out = self.conditioning.score(self.critic, packed_real, labels)
             loss, logs = self.generator_loss(
                 Batch(packed_real, fake, fake_out, real_out, labels, code_columns)

@@ -86,6 +86,19 @@ def test_no_update_can_overtake_a_use_of_the_weights_it_overwrites(batch_dim, op
     assert unordered_uses(graph, variables) == []
 
 
+def test_ada_writes_p_after_every_use_of_it():
+    # ADA reads p to augment both batches and writes it after the critic update.
+    A = kw.architectures
+    ada = kw.augment.ADA(adjust_every=1, speed_images=64)
+    gan = kw.GAN(A.dcgan_generator(8, (8, 8, 1), filters=4), A.dcgan_critic((8, 8, 1), filters=4),
+                 loss="non_saturating", penalty="r1", critic_steps=2, seed=0, augment=ada)  # fmt: skip
+    gan.compile()
+    gan.fit(np.zeros((32, 8, 8, 1), "float32"), batch_size=8, verbose=0)
+    graph = tf.function(gan.train_step).get_concrete_function(tf.TensorSpec([16, 8, 8, 1], tf.float32)).graph
+    variables = gan.critic.weights + gan.generator.weights + list(gan.augment_variables)
+    assert unordered_uses(graph, variables + [gan.seed_generator.state]) == []
+
+
 class ConstantGenerator(keras.layers.Layer):
     """G(z) = c for every z: a generator whose output is known exactly."""
 
