@@ -120,6 +120,12 @@ def _build_parser() -> argparse.ArgumentParser:
         help="with --conditional: projection critic, concatenated one-hot label, or ACGAN classifier "
         "head [projection]",
     )
+    add(
+        "--recipe",
+        choices=list(recipes.RECIPES),
+        help="the recipe the unset flags come from [the dataset's own, else images]; r3gan: "
+        "RpGAN + R1 + R2 with cosine schedules and augmentation",
+    )
     add("--architecture", choices=["mlp", "dcgan", "resnet"], help=f"networks {_default('architecture')}")
     add("--output", default="wgangp-output", help="output folder, created if needed [wgangp-output]")
     add(
@@ -138,7 +144,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     add(
         "--penalty",
-        choices=penalties.NAMES + ("none",),
+        choices=penalties.NAMES + ("r1+r2", "none"),
         help=f"critic penalty {_default('penalty')}; wasserstein with gradient_penalty is WGAN-GP",
     )
     add(
@@ -162,8 +168,15 @@ def _build_parser() -> argparse.ArgumentParser:
     add("--beta-1", type=_FRACTION, help=f"Adam beta_1 (paper: 0) {_default('beta_1')}")
     add(
         "--lr-schedule",
-        choices=["constant", "linear"],
-        help=f"constant learning rates, or both decayed linearly to 0 over the run {_default('lr_schedule')}",
+        choices=["constant", "linear", "cosine"],
+        help="constant learning rates, both decayed linearly to 0 over the run, or by a cosine to 1/4 "
+        f"{_default('lr_schedule')}",
+    )
+    add(
+        "--augment",
+        choices=["none", "diffaugment", "ada"],
+        help="differentiable augmentation of every image the critic sees (images only) "
+        f"{_default('augment')}",
     )
     add(
         "--pack",
@@ -262,7 +275,7 @@ def _resolve(args) -> str | None:
         return f"--conditional needs labelled data: {labelled}, not {args.dataset}"
     if args.channels is not None and kind != "folder":
         return "--channels applies to image folders only"
-    recipe = recipes.get(args.dataset)
+    recipe = recipes.get(args.recipe or args.dataset)
     epochs_given = args.epochs is not None
     for field in dataclasses.fields(recipes.Recipe):
         if hasattr(args, field.name) and getattr(args, field.name) is None:
@@ -274,6 +287,8 @@ def _resolve(args) -> str | None:
         args.epochs = max(e for e in range(1, min(args.epochs, args.steps) + 1) if args.steps % e == 0)
     if kind != "toy" and args.image_size is not None and args.image_size not in IMAGE_SIZES:
         return f"--image-size must be one of {IMAGE_SIZES} for the reference architectures"
+    if kind == "toy" and args.augment != "none":
+        return f"--augment {args.augment} transforms images; the toy datasets are 2-D points"
     if kind == "toy" and args.architecture != "mlp":
         return f"--architecture {args.architecture} needs image data; the toy datasets use mlp"
     if kind != "toy" and args.architecture == "mlp":
@@ -302,7 +317,9 @@ def _train(args) -> int:
     from keras_wgangp import training
 
     names = [field.name for field in dataclasses.fields(recipes.Recipe) if hasattr(args, field.name)]
-    recipe = dataclasses.replace(recipes.get(args.dataset), **{name: getattr(args, name) for name in names})
+    recipe = dataclasses.replace(
+        recipes.get(args.recipe or args.dataset), **{name: getattr(args, name) for name in names}
+    )
     try:
         options = ("seed", "conditional", "conditioning", "image_size", "channels", "data_dir")
         options += ("critic_learning_rate", "verbose", "checkpoint_every", "restart", "skip_bad_images")

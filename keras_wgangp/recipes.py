@@ -27,16 +27,22 @@ class Recipe:
         batch_size: Real examples per critic update.
         critic_steps: Critic updates per generator update.
         loss: An adversarial loss name (`keras_wgangp.losses.NAMES`).
-        penalty: A penalty name (`keras_wgangp.penalties.NAMES`) or `"none"`.
+        penalty: A penalty name (`keras_wgangp.penalties.NAMES`), `"r1+r2"` (both, each
+            with γ, as R3GAN) or `"none"`.
         gp_weight: The penalty's weight: λ, or γ for R1 and R2.
         width: MLP units or base convolution filters.
         latent_dim: Size of z.
         learning_rate: The generator's Adam learning rate.
         critic_rate_ratio: The critic's rate as a multiple of `learning_rate`.
-        beta_1: Adam's β1 (β2 is 0.9).
+        beta_1: Adam's β1.
         ema_decay: Generator EMA decay, 0 for none.
-        lr_schedule: `"constant"`, or `"linear"` decay to 0 over the run.
+        lr_schedule: `"constant"`, `"linear"` decay to 0 over the run, or `"cosine"`
+            decay to 1/4 of the rate (R3GAN's 2e-4 → 5e-5).
         pack: PacGAN's packing degree (1: none).
+        beta_2: Adam's β2.
+        weight_schedule: `"constant"`, or `"cosine"` decay of the penalty weight to 1/10
+            over the critic's updates (R3GAN's γ).
+        augment: `"none"`, `"diffaugment"` or `"ada"` (`keras_wgangp.augment`; images only).
         why: The measurement behind the choice, for the docs.
 
     Examples:
@@ -62,6 +68,9 @@ class Recipe:
     ema_decay: float
     lr_schedule: str
     pack: int = 1
+    beta_2: float = 0.9
+    weight_schedule: str = "constant"
+    augment: str = "none"
     why: str = ""
 
     @property
@@ -122,6 +131,24 @@ RECIPES: dict[str, Recipe] = {
         "steps) 1,000 modes, KL 0.160, FID 6.5 in 8.8 min; 24,000 steps with a linear decay KL 0.140.",
     ),  # fmt: skip
     "images": IMAGES,
+    # R3GAN (Huang et al. 2024) on the DCGAN pair: RpGAN + R1 + R2, γ and the rate on cosine
+    # schedules, Adam(β1 = 0, β2 = 0.99: R3GAN moves β2 from 0.9 to 0.99, which a Keras Adam
+    # cannot follow), EMA, and augmentation. `--recipe r3gan` picks it for any image data.
+    "r3gan": dataclasses.replace(
+        IMAGES,
+        critic_steps=1,
+        loss="relativistic_pairing",
+        penalty="r1+r2",
+        gp_weight=1.0,
+        learning_rate=2e-4,
+        beta_1=0.0,
+        beta_2=0.99,
+        lr_schedule="cosine",
+        weight_schedule="cosine",
+        augment="ada",
+        why="On 10 % of the digits at 1,000 critic updates: FID 2.84 with ADA (p 0.20), 2.68 without "
+        "augmentation, 5.98 with DiffAugment; ADA only augments as much as the critic overfits.",
+    ),
 }
 
 
@@ -160,16 +187,34 @@ def objective_name(loss: str, penalty: str) -> str:
     return loss if penalty == "none" else f"{loss} + {penalty}"
 
 
-def _penalty(name: str, weight: float):
-    """The named penalty with its weight (λ, or γ for R1/R2) set to `weight`."""
+def _penalty(name: str, weight):
+    """The named penalties ("a+b" for several) with their weight (λ, or γ for R1/R2) set to `weight`."""
     from keras_wgangp import penalties
 
     if name == "none":
         return None
-    penalty = penalties.get(name)
-    config = penalty.get_config()
-    config["gamma" if "gamma" in config else "weight"] = weight
-    return type(penalty).from_config(config)
+    found = []
+    for part in name.split("+"):
+        penalty = penalties.get(part)
+        config = penalty.get_config()
+        config["gamma" if "gamma" in config else "weight"] = weight
+        found.append(type(penalty).from_config(config))
+    return found
+
+
+# ADA's r_t reads sign(D(x)) for losses whose scores are logits; the others use the pair statistic.
+_LOGIT_LOSSES = ("non_saturating", "minimax", "hinge")
+
+
+def _augmentation(recipe: Recipe, critic_updates: int | None):
+    from keras_wgangp import augment
+
+    if recipe.augment != "ada":
+        return augment.get(recipe.augment)
+    # p may cross [0, 1] in a quarter of the run (ADA's 500k images, for runs of millions).
+    images = (critic_updates or 2000) * recipe.batch_size
+    statistic = "real" if recipe.loss in _LOGIT_LOSSES else "pair"
+    return augment.ADA(speed_images=int(min(500_000, max(1000, images // 4))), statistic=statistic)
 
 
 def build_gan(
@@ -239,7 +284,15 @@ def build_gan(
         units = width // 4 if recipe.architecture == "resnet" else width
         # A bottleneck no wider than the data, so the autoencoder cannot learn the identity.
         critic = arch.began_critic(critic_shape, units=units, code_dim=min(32, int(np.prod(data_shape))))
+    # Each schedule counts its own optimizer's updates.
+    critic_updates = total_steps and total_steps * recipe.critic_steps
+    if not total_steps and (recipe.lr_schedule, recipe.weight_schedule) != ("constant", "constant"):
+        raise ValueError("A learning-rate or penalty-weight schedule needs `total_steps`, the run's length.")
     options = {"critic_steps": recipe.critic_steps, "seed": seed, "ema_decay": recipe.ema_decay or None}
+    options["augment"] = _augmentation(recipe, critic_updates)
+    weight = recipe.gp_weight
+    if recipe.weight_schedule == "cosine":
+        weight = keras.optimizers.schedules.CosineDecay(weight, critic_updates, alpha=0.1)
     if recipe.pack > 1:
         options["pack"] = recipe.pack
     if num_classes is not None:
@@ -247,19 +300,17 @@ def build_gan(
         if conditioning == "acgan":
             options["classifier_weight"] = 1.0
     if objective_name(recipe.loss, recipe.penalty) == "WGAN-GP":
-        gan = WGANGP(generator, critic, gp_weight=recipe.gp_weight, **options)
+        gan = WGANGP(generator, critic, gp_weight=weight, **options)
     else:
-        gan = GAN(
-            generator, critic, loss=recipe.loss, penalty=_penalty(recipe.penalty, recipe.gp_weight), **options
-        )
+        gan = GAN(generator, critic, loss=recipe.loss, penalty=_penalty(recipe.penalty, weight), **options)
 
     def adam(rate, updates):
         if recipe.lr_schedule == "linear":
             rate = keras.optimizers.schedules.PolynomialDecay(rate, updates, end_learning_rate=0.0)
-        return keras.optimizers.Adam(rate, beta_1=recipe.beta_1, beta_2=0.9)
+        elif recipe.lr_schedule == "cosine":
+            rate = keras.optimizers.schedules.CosineDecay(rate, updates, alpha=0.25)
+        return keras.optimizers.Adam(rate, beta_1=recipe.beta_1, beta_2=recipe.beta_2)
 
-    # Each schedule counts its own optimizer's updates.
-    critic_updates = total_steps and total_steps * recipe.critic_steps
     critic_rate = recipe.critic_learning_rate if critic_learning_rate is None else critic_learning_rate
     gan.compile(adam(recipe.learning_rate, total_steps), adam(critic_rate, critic_updates))
     return gan

@@ -216,8 +216,8 @@ def _schedule(recipe, loaded: _Data, checkpoint_every):
     if steps is None:
         if checkpoint_every:
             raise ValueError("--checkpoint-every needs --steps with a tfds dataset")
-        if recipe.lr_schedule == "linear":
-            raise ValueError("--lr-schedule linear needs --steps with a tfds dataset")
+        if recipe.lr_schedule != "constant" or recipe.weight_schedule != "constant":
+            raise ValueError("a learning-rate or penalty-weight schedule needs --steps with a tfds dataset")
         return None, recipe.epochs, None, 1
     if checkpoint_every:
         if steps % checkpoint_every:

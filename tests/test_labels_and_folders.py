@@ -160,9 +160,15 @@ def test_train_on_a_folder(tmp_path, conditional):
     out = tmp_path / "out"
     argv = ["train", "--dataset", root, "--steps", "3", "--epochs", "1", "--width", "4", "--latent-dim", "8"]
     argv += ["--batch-size", "2", "--critic-steps", "2", "--output", str(out), "--verbose", "0"]
-    assert main(argv + (["--conditional"] if conditional else [])) == 0
+    # The conditional run also takes the R3GAN recipe (RpGAN + R1 + R2, cosine schedules, ADA).
+    extra = ["--conditional", "--recipe", "r3gan"] if conditional else []
+    assert main(argv + extra) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["generator_steps"] == 3 and summary["critic_steps"] == 6
+    assert summary["settings"]["augment"] == ("ada" if conditional else "none")
+    if conditional:
+        assert summary["objective"] == "relativistic_pairing + r1+r2"
+        assert {"r1_gamma", "r2_gamma", "augment_p"} <= set(summary["final_metrics"])
     assert summary["num_classes"] == (2 if conditional else None)
     assert summary["class_names"] == (["apples", "pears"] if conditional else None)
     gan = kw.load_model(str(out / "model.keras"))

@@ -114,6 +114,11 @@ BAD = [
         2,
         "argument --learning-rate: must be a finite number > 0, got inf",
     ),
+    (
+        ["train", "--augment", "diffaugment"],
+        2,
+        "error: --augment diffaugment transforms images; the toy datasets are 2-D points",
+    ),
     (["train", "--gp-weight", "-1"], 2, "argument --gp-weight: must be a finite number >= 0, got -1"),
     (["train", "--batch-size", "0"], 2, "argument --batch-size: must be a finite integer >= 1, got 0"),
     (
