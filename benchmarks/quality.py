@@ -115,6 +115,9 @@ METHODS = {
     "began": {"loss": "began", "critic": _began_critic},
     # The recipe of `keras-wgangp train` (keras_wgangp.recipes), at this script's step budget.
     "best": {"loss": "recipe", "recipe": True},
+    # R3GAN (keras_wgangp.recipes.RECIPES["r3gan"]): RpGAN + R1 + R2, cosine schedules, 1 critic
+    # step; on the toys the toy MLPs, batch and learning rate (1e-3), and no augmentation.
+    "r3gan": {"loss": "recipe", "recipe": "r3gan"},
     # Conditional digits: WGAN-GP with a concatenated one-hot label, a
     # projection critic, and ACGAN.
     "cgan-concat": {"loss": "wasserstein", "penalty": _gp(), "conditioning": "concat"},
@@ -183,8 +186,13 @@ def train(method: str, dataset: str, steps: int, seed: int):
     if conditional and dataset != "digits":
         raise ValueError(f"{method} runs on digits only")
     keras.utils.set_random_seed(seed)
-    if settings.get("recipe"):  # the recipe of `keras-wgangp train`, at this script's step budget
-        recipe = dataclasses.replace(kw.recipes.get(dataset), steps=steps)
+    if settings.get("recipe"):  # a recipe of `keras-wgangp train`, at this script's step budget
+        name = settings["recipe"]
+        recipe = kw.recipes.get(dataset) if name is True else kw.recipes.RECIPES[name]
+        if dataset not in IMAGES and recipe.architecture != "mlp":
+            toy = {"width": UNITS, "latent_dim": 2, "batch_size": BATCH, "learning_rate": 1e-3}
+            recipe = dataclasses.replace(recipe, architecture="mlp", augment="none", **toy)
+        recipe = dataclasses.replace(recipe, steps=steps)
         shape = IMAGES.get(dataset, (2,))
         gan = kw.recipes.build_gan(recipe, shape, total_steps=steps, seed=seed)
     else:
@@ -285,7 +293,9 @@ def main(argv=None) -> int:
         "--first-seed", type=int, default=0, help="seeds run from this one [0]; a part of a run to --combine"
     )
     parser.add_argument("--datasets", default="8gaussians,25gaussians,swissroll")
-    parser.add_argument("--methods", default="wgan-gp,wgan-clip", help=f"any of {', '.join(METHODS)}")
+    parser.add_argument(
+        "--methods", help=f"any of {', '.join(METHODS)} [wgan-gp,wgan-clip; the tables: their own]"
+    )
     parser.add_argument(
         "--losses",
         action="store_true",
@@ -317,12 +327,13 @@ def main(argv=None) -> int:
     digits_steps = args.digits_steps or (min(steps, 1000) if args.catalogue else steps)
     seeds = args.seeds or (1 if args.quick else 3)
     if args.losses:
-        args.methods, args.datasets = LOSS_TABLE, "8gaussians,25gaussians"
+        args.methods, args.datasets = args.methods or LOSS_TABLE, "8gaussians,25gaussians"
     if args.stacked:
-        args.methods, args.datasets = STACKED, "stacked_digits"
+        args.methods, args.datasets = args.methods or STACKED, "stacked_digits"
     if args.catalogue:
-        args.methods = f"{CATALOGUE},{CONDITIONAL}"
+        args.methods = args.methods or f"{CATALOGUE},{CONDITIONAL}"
         args.datasets = "8gaussians,25gaussians,swissroll,digits"
+    args.methods = args.methods or "wgan-gp,wgan-clip"
     datasets, methods = args.datasets.split(","), args.methods.split(",")
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:

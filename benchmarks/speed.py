@@ -21,6 +21,9 @@ repeat so machine noise hits them alike):
   penalty (`GradientPenalty(every=4)`: computed on one critic update in 4,
   weighted x4; Karras et al. 2020). Less math than the others, so it is the
   one contestant that can go below `bare`;
+* ours_diffaugment (opt-in): `ours` with `augment="diffaugment"`, for the
+  cost of augmenting every critic input; with `--workloads digits`, the
+  16x16 DCGAN pair of `keras-wgangp train --dataset digits`;
 * ours_jax, ours_torch: `ours` under KERAS_BACKEND=jax (jit-compiled with
   XLA, as JAX runs) and KERAS_BACKEND=torch (eager), each in its own child
   process that stays alive and is timed in the same interleaved repeats;
@@ -39,6 +42,7 @@ process.
     python benchmarks/speed.py --quick    # 3 repeats x 3 steps, a few minutes
     python benchmarks/speed.py --jit      # jit_compile=True for ours and kerasio (XLA)
     python benchmarks/speed.py --mixed    # mixed_float16 policy (for GPUs)
+    python benchmarks/speed.py --workloads digits --contestants ours,ours_diffaugment --no-memory
     git worktree add /tmp/kw-0.4.0 <commit of 0.4.0>
     python benchmarks/speed.py --reference /tmp/kw-0.4.0 --contestants ours_proc,ours_ref --no-memory
 """
@@ -71,6 +75,8 @@ from keras_wgangp import losses, penalties  # noqa: E402
 WORKLOADS = {
     "image": {"batch": 64, "critic_steps": 3, "latent": 128, "shape": (28, 28, 1)},
     "toy": {"batch": 256, "critic_steps": 5, "latent": 2, "shape": (2,)},
+    # The DCGAN pair of `keras-wgangp train --dataset digits` (opt-in: --workloads digits).
+    "digits": {"batch": 64, "critic_steps": 5, "latent": 64, "shape": (16, 16, 1)},
 }
 
 
@@ -79,6 +85,9 @@ def networks(workload: str):
 
     if workload == "image":
         return image_generator(), image_critic()
+    if workload == "digits":
+        A = kw.architectures
+        return A.dcgan_generator(64, (16, 16, 1), filters=32), A.dcgan_critic((16, 16, 1), filters=32)
     return kw.architectures.mlp_generator(2, 2, units=512), kw.architectures.mlp_critic(2, units=512)
 
 
@@ -93,13 +102,14 @@ def real_data(workload: str, steps: int, per_step: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ contestants
-def make_ours(workload: str, jit: bool, joint_critic_call: bool = True, every: int = 1):
+def make_ours(workload: str, jit: bool, joint_critic_call: bool = True, every: int = 1, augment=None):
     w = WORKLOADS[workload]
     generator, critic = networks(workload)
     if every == 1:
         gan = kw.WGANGP(
-            generator, critic, latent_dim=w["latent"], critic_steps=w["critic_steps"], gp_weight=10.0
-        )
+            generator, critic, latent_dim=w["latent"], critic_steps=w["critic_steps"], gp_weight=10.0,
+            **({"augment": augment} if augment else {}),
+        )  # fmt: skip
     else:  # the same objective with a lazy penalty
         penalty = penalties.GradientPenalty(weight=10.0, every=every)
         gan = kw.GAN(
@@ -271,6 +281,11 @@ def make_ours_lazy4(workload: str, jit: bool):
     return make_ours(workload, jit, every=4)
 
 
+def make_ours_diffaugment(workload: str, jit: bool):
+    """`ours` with DiffAugment (color, translation, cutout) on every critic input (images only)."""
+    return make_ours(workload, jit, augment="diffaugment")
+
+
 def make_ours_separate(workload: str, jit: bool):
     return make_ours(workload, jit, joint_critic_call=False)
 
@@ -286,6 +301,7 @@ CONTESTANTS = {
     "torch": make_torch,
     "ours_lazy4": make_ours_lazy4,  # the gradient penalty on 1 critic update in 4 (x4)
     # Ablations, opt-in via --contestants:
+    "ours_diffaugment": make_ours_diffaugment,  # DiffAugment on every critic input
     "ours_separate": make_ours_separate,  # two critic calls instead of one on concat(real, fake)
     "bare_zeros": make_bare_zeros,  # TF's usual backward pass of zeros through D(x̂) kept
 }

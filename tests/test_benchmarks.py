@@ -50,6 +50,21 @@ def test_speed_quick_runs(tmp_path):
 
 
 @pytest.mark.slow
+def test_limited_data_writes_its_table_and_panels(tmp_path):
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "benchmarks", "limited_data.py"), "--methods", "r3gan",
+         "--augments", "ada", "--fractions", "0.1", "--seeds", "1", "--critic-updates", "4",
+         "--output", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    (run,) = json.loads((tmp_path / "limited_data.json").read_text())["runs"]
+    assert run["images"] == 143 and np.isfinite(run["fid"]) and 0.0 <= run["augment_p"] <= 1.0
+    assert "| r3gan | ada |" in (tmp_path / "limited_data.md").read_text()
+    assert (tmp_path / "limited_data.png").exists()
+
+
+@pytest.mark.slow
 def test_profile_step_summarises_a_trace(tmp_path):
     result = subprocess.run(
         [sys.executable, os.path.join(ROOT, "benchmarks", "profile_step.py"), "ours", "--workload", "toy",
