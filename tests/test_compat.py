@@ -26,6 +26,7 @@ def test_there_are_fixtures_for_each_release():
         f"gan-{kw.__version__}.keras",
         f"cgan-{kw.__version__}.keras",
         f"pacgan-{kw.__version__}.keras",
+        f"augmented-{kw.__version__}.keras",
     } <= names
 
 
@@ -52,6 +53,13 @@ def test_release_fixture_loads_with_its_samples_and_optimizer_state(path):
             assert type(obj).__name__ == saved["class"]
             assert {k: obj.get_config()[k] for k in saved["config"]} == saved["config"]
         assert [float(np.asarray(v)) for v in gan.loss_variables] == pytest.approx(expected["loss_variables"])
+    if "augment" in expected:  # augmented fixtures, from 0.6.0
+        assert {"class": type(gan.augment).__name__, "config": gan.augment.get_config()} == expected[
+            "augment"
+        ]
+        assert [float(np.asarray(v)) for v in gan.augment_variables] == pytest.approx(
+            expected["augment_variables"]
+        )
     if "pack" in expected:  # PacGAN fixtures, from 0.4.0
         assert gan.pack == expected["pack"]
     if "num_classes" in expected:  # conditional fixtures, from 0.3.0
