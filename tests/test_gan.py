@@ -70,6 +70,7 @@ def test_wgangp_config_keeps_its_constructor_keys():
         "latent_codes",
         "info_weight",
         "pack",
+        "augment",  # from 0.6.0: None, or the augmentation's config
     }
     restored = kw.WGANGP.from_config(config)
     assert restored.penalties == [penalties.GradientPenalty(weight=3.0, target=0.5)]
