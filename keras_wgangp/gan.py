@@ -119,7 +119,8 @@ class GAN(_step.Trainer, Sampling, keras.Model):
             self.generator_ema = ema.clone_generator(generator, example)
         self.seed_generator = OrderedSeedGenerator(seed, name="wgangp_seed")
         self.loss_variables = self.adversarial_loss.build()  # BEGAN's k: tracked, so saved
-        self.augment = augment_lib.get(augment) and _fresh(augment_lib.get(augment))
+        augment = augment_lib.get(augment)
+        self.augment = augment and _fresh(augment)
         self.augment_variables = self.augment.build() if self.augment else []  # ADA's p
         self.generator_optimizer = self.critic_optimizer = self._gan_compile_config = None
         # One critic call on concat(real, fake) is faster; with BatchNorm it would mix the batches.
