@@ -34,7 +34,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
@@ -115,7 +114,6 @@ def panels(results: list[dict], path: str) -> None:
     rows = list(dict.fromkeys((r["method"], r["augment"]) for r in cells))
     columns = sorted({r["fraction"] for r in cells})
     figure = Figure(figsize=(2.6 * len(columns), 2.8 * len(rows)))
-    FigureCanvasAgg(figure)
     for i, (method, augment) in enumerate(rows):
         for j, fraction in enumerate(columns):
             axes = figure.add_subplot(len(rows), len(columns), i * len(columns) + j + 1)
@@ -130,7 +128,7 @@ def panels(results: list[dict], path: str) -> None:
             axes.imshow(np.clip(grid, 0, 1), cmap="gray", vmin=0, vmax=1)
             axes.set_title(f"{method}, {augment}\n{fraction:.0%}: FID {found[0]['fid']:.2f}", fontsize=7)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    kw.plots.save_figure(figure, path, tight=False)
 
 
 def save(stem: str, args, results: list[dict]) -> None:

@@ -64,7 +64,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import keras_wgangp as kw  # noqa: E402
@@ -411,9 +410,8 @@ def main(argv=None) -> int:
             handle,
             indent=2,
         )
-    FigureCanvasAgg(figure)
     figure.tight_layout()
-    figure.savefig(os.path.join(args.output, f"{stem}.png"), dpi=80)
+    kw.plots.save_figure(figure, os.path.join(args.output, f"{stem}.png"), dpi=80, tight=False)
     _quantize_png(os.path.join(args.output, f"{stem}.png"))
     return 0
 
@@ -540,13 +538,13 @@ def _stitch(panels: dict, methods: list, datasets: list, path: str, scale: float
 
 def _panel(axes, gan, dataset, title):
     if dataset == "stacked_digits":
-        axes.imshow(kw.callbacks.image_grid(gan.generate(64, seed=0)))
+        axes.imshow(kw.plots.image_grid(gan.generate(64, seed=0)))
         axes.set_title(title, fontsize=9)
         axes.axis("off")
         return
     if dataset == "digits":
         labels = np.arange(64) % 10 if gan.num_classes else None
-        grid = kw.callbacks.image_grid(gan.generate(64, seed=0, labels=labels))
+        grid = kw.plots.image_grid(gan.generate(64, seed=0, labels=labels))
         axes.imshow(grid.squeeze(), cmap="gray", vmin=0, vmax=1)
         axes.set_title(title, fontsize=9)
         axes.axis("off")

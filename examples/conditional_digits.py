@@ -42,7 +42,7 @@ grid = kw.callbacks.SampleImages(OUTPUT, num_images=100, every_n_epochs=1 if QUI
 gan.fit(x_train, y_train.astype("int32"), batch_size=64, epochs=EPOCHS, callbacks=[grid], verbose=2)
 
 sevens = gan.generate(16, labels=7, seed=0)
-kw.callbacks.save_samples_png(sevens, os.path.join(OUTPUT, "sevens.png"))
+kw.plots.save_samples_png(sevens, os.path.join(OUTPUT, "sevens.png"))
 classifier = kw.evaluation.digits_classifier(16, epochs=2 if QUICK else 40, cache=not QUICK)
 accuracy = kw.evaluation.conditional_accuracy(gan, classifier, num_per_class=100)
 print("conditional accuracy:", round(accuracy["overall"], 3))

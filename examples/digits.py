@@ -35,7 +35,7 @@ gan.compile(
 )
 samples = kw.callbacks.SampleImages(OUTPUT, num_images=64, every_n_epochs=1 if QUICK else 10)
 history = gan.fit(images, batch_size=64, epochs=EPOCHS, callbacks=[samples], verbose=2)
-kw.callbacks.plot_history(history, os.path.join(OUTPUT, "losses.png"))
+kw.plots.plot_history(history, os.path.join(OUTPUT, "losses.png"))
 
 classifier = kw.evaluation.digits_classifier(16, epochs=2 if QUICK else 40, cache=not QUICK)
 coverage = kw.evaluation.class_coverage(

@@ -1,8 +1,8 @@
-"""Keras callbacks and plots for watching a GAN learn: critic contours, sample grids,
-quality measures during `fit`, and the training curves.
+"""Keras callbacks for watching a GAN learn: critic contours and sample grids during `fit`,
+quality measures in `logs`, and a stop at the first NaN.
 
-Plots are drawn with Matplotlib's object API on an Agg canvas, so they work
-on headless machines and never touch pyplot's global state.
+The pictures themselves are drawn by `keras_wgangp.plots`; its functions
+stay importable from here too, where they lived before `plots` existed.
 """
 
 from __future__ import annotations
@@ -11,10 +11,15 @@ import os
 
 import keras
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from keras_wgangp.diagnostics import CriticDiagnostics  # noqa: F401  (a callback, documented there)
+from keras_wgangp.plots import (  # noqa: F401  (their import path before plots.py)
+    image_grid,
+    plot_critic_contour,
+    plot_history,
+    save_image_grid,
+    save_samples_png,
+)
 
 __all__ = [
     "CriticContour",
@@ -22,120 +27,7 @@ __all__ = [
     "EvaluateEvery",
     "SampleImages",
     "StopOnDivergence",
-    "image_grid",
-    "plot_critic_contour",
-    "plot_history",
-    "save_samples_png",
 ]
-
-
-def _save(figure: Figure, path: str) -> str:
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    FigureCanvasAgg(figure)
-    figure.savefig(path, dpi=100, bbox_inches="tight")
-    return path
-
-
-def plot_critic_contour(
-    gan,
-    real: np.ndarray,
-    path: str,
-    num_generated: int = 1000,
-    grid_size: int = 100,
-    extent: tuple[float, float, float, float] | None = None,
-    title: str | None = None,
-    seed: int = 0,
-) -> str:
-    """Draws the critic's value contours with real and generated 2-D points.
-
-    This is the picture of the paper's Figure 2: the critic's level sets, the
-    real data (orange) and the generator's samples (green). For a
-    conditional model the samples are drawn for the classes in turn and
-    coloured by label, and the contours show the critic's score averaged
-    over the classes. For a packed critic (`pack=m`) the contours are
-    D(x, x, …, x), the score of m copies of the point.
-
-    Args:
-        gan: A `GAN` (or `WGANGP`) with 2-D data.
-        real: Real points, shape `(n, 2)`.
-        path: Where to write the PNG.
-        num_generated: Number of generated points to draw.
-        grid_size: Resolution of the contour grid per axis.
-        extent: `(xmin, xmax, ymin, ymax)`; by default it covers both point sets.
-        title: Optional figure title.
-        seed: Seed of the generated points.
-
-    Returns:
-        The path written.
-
-    Examples:
-        >>> import keras_wgangp as kw, tempfile, os
-        >>> gan = kw.WGANGP(kw.architectures.mlp_generator(units=16),
-        ...                 kw.architectures.mlp_critic(units=16))
-        >>> real = kw.data.toy_samples("8gaussians", 200, seed=0)
-        >>> out = plot_critic_contour(gan, real, os.path.join(tempfile.mkdtemp(), "c.png"))
-        >>> os.path.exists(out)
-        True
-    """
-    real = np.asarray(real, "float32")
-    if real.ndim != 2 or real.shape[1] != 2:
-        raise ValueError(f"Critic contours need 2-D data of shape (n, 2); got {real.shape}.")
-    fake = gan.generate(num_generated, seed=seed)
-    num_classes = getattr(gan, "num_classes", None)
-    if extent is None:
-        both = np.concatenate([real, fake])
-        low, high = np.percentile(both, 0.5, axis=0), np.percentile(both, 99.5, axis=0)
-        pad = 0.15 * (high - low).max() + 1e-3
-        extent = (low[0] - pad, high[0] + pad, low[1] - pad, high[1] + pad)
-    xs = np.linspace(extent[0], extent[1], grid_size, dtype="float32")
-    ys = np.linspace(extent[2], extent[3], grid_size, dtype="float32")
-    grid_x, grid_y = np.meshgrid(xs, ys)
-    grid = np.stack([grid_x.ravel(), grid_y.ravel()], axis=1)
-    values = _critic_values(gan, grid).reshape(grid_x.shape)
-
-    figure = Figure(figsize=(5, 5))
-    axes = figure.add_subplot()
-    contour = axes.contour(grid_x, grid_y, values, levels=15, cmap="viridis", linewidths=0.8)
-    figure.colorbar(contour, ax=axes, shrink=0.8, label="critic value D(x)")
-    axes.scatter(real[:, 0], real[:, 1], s=3, c="tab:orange", alpha=0.5, label="real")
-    if num_classes is None:
-        axes.scatter(fake[:, 0], fake[:, 1], s=3, c="tab:green", alpha=0.5, label="generated")
-    else:
-        labels = np.arange(len(fake)) % num_classes  # generate()'s default labels
-        axes.scatter(
-            fake[:, 0],
-            fake[:, 1],
-            s=3,
-            c=labels,
-            cmap="tab10" if num_classes <= 10 else "tab20",
-            alpha=0.7,
-            label="generated (colour: label)",
-        )
-    axes.set_xlim(extent[0], extent[1])
-    axes.set_ylim(extent[2], extent[3])
-    axes.set_aspect("equal")
-    axes.legend(loc="upper right", markerscale=4, fontsize=8)
-    if title:
-        axes.set_title(title)
-    return _save(figure, path)
-
-
-def _critic_values(gan, points: np.ndarray) -> np.ndarray:
-    """The critic's score at each point; for a conditional critic, its mean over the classes."""
-    num_classes = getattr(gan, "num_classes", None)
-
-    def score(inputs):
-        out = gan.critic(inputs, training=False)
-        out = out[0] if isinstance(out, (list, tuple)) else out
-        return keras.ops.convert_to_numpy(out).reshape(-1)
-
-    pack = getattr(gan, "pack", 1)
-    if pack > 1:  # a packed critic's slice through m copies of the same point
-        return score(np.tile(points, (1, pack)))
-    if num_classes is None:
-        return score(points)
-    return np.mean([score([points, np.full(len(points), c, "int32")]) for c in range(num_classes)], axis=0)
 
 
 class CriticContour(keras.callbacks.Callback):
@@ -197,71 +89,6 @@ class CriticContour(keras.callbacks.Callback):
             return
         path = os.path.join(self.output_dir, f"critic_epoch_{epoch + 1:04d}.png")
         self.paths.append(self.plot(path, title=f"epoch {epoch + 1}"))
-
-
-def plot_history(history, path: str, evaluations=None) -> str:
-    """Plots the training curves to a PNG.
-
-    Panels: critic and generator losses; the Wasserstein estimate
-    (mean D(real) − mean D(fake)); the gradient penalty and the mean
-    gradient norm at the interpolates (which should settle near 1); the
-    other logged metrics; and, with `evaluations`, one panel per quality
-    measure at the epochs it was measured.
-
-    Args:
-        history: A `keras.callbacks.History` or its `.history` dict.
-        path: Where to write the PNG.
-        evaluations: An `EvaluateEvery` callback (or its `.record` dict,
-            `{"epoch": [...], name: [...]}`); its measures are drawn against
-            their own epochs and left out of the other panels.
-
-    Returns:
-        The path written.
-
-    Examples:
-        >>> import tempfile, os
-        >>> logs = {"critic_loss": [1.0, 0.5], "generator_loss": [0.1, 0.2], "fid": [3.0]}
-        >>> record = {"epoch": [2], "fid": [3.0]}
-        >>> os.path.exists(plot_history(logs, os.path.join(tempfile.mkdtemp(), "h.png"), record))
-        True
-    """
-    logs = getattr(history, "history", history)
-    if not isinstance(logs, dict) or not logs:
-        raise ValueError("plot_history needs a History object or a non-empty dict of metric lists.")
-    record = dict(getattr(evaluations, "record", evaluations) or {})
-    measured = [name for name in record if name != "epoch"]
-    panels = [
-        ("losses", ["critic_loss", "generator_loss"]),
-        ("Wasserstein estimate", ["wasserstein_estimate"]),
-        ("gradient penalty / norm", ["gradient_penalty", "gradient_norm"]),
-    ]
-    panels = [(title, [k for k in keys if k in logs]) for title, keys in panels]
-    panels = [(title, keys) for title, keys in panels if keys]
-    # `loss` is GAN's copy of `critic_loss`, kept for Keras's stock callbacks.
-    shown = (
-        {k for _, keys in panels for k in keys}
-        | set(measured)
-        | ({"loss"} if "critic_loss" in logs else set())
-    )
-    extra = [k for k in logs if k not in shown]
-    if extra:
-        panels.append(("other", extra))
-    panels += [(name, [name]) for name in measured]
-    figure = Figure(figsize=(4.5 * len(panels), 3.5))
-    for i, (title, keys) in enumerate(panels, start=1):
-        axes = figure.add_subplot(1, len(panels), i)
-        for key in keys:
-            if key in measured:
-                axes.plot(record["epoch"], np.asarray(record[key], "float64"), marker="o", label=key)
-                continue
-            values = np.asarray(logs[key], dtype="float64")
-            axes.plot(np.arange(1, len(values) + 1), values, label=key)
-        axes.set_title(title)
-        axes.set_xlabel("epoch")
-        axes.legend(fontsize=8)
-        axes.grid(alpha=0.3)
-    figure.tight_layout()
-    return _save(figure, path)
 
 
 class EvaluateEvery(keras.callbacks.Callback):
@@ -381,84 +208,6 @@ class StopOnDivergence(keras.callbacks.Callback):
                 self.diverged = (name, step)
                 self.model.stop_training = True
                 return
-
-
-def image_grid(
-    images: np.ndarray,
-    value_range: tuple[float, float] = (-1.0, 1.0),
-    padding: int = 1,
-    columns: int | None = None,
-) -> np.ndarray:
-    """Tiles a batch of NHWC images into one image, row by row, nearly square.
-
-    Counts that are not perfect squares leave the last row partly empty.
-
-    Args:
-        images: Array of shape `(n, height, width, channels)` with 1 or 3 channels.
-        value_range: The range of the pixel values, mapped to [0, 1].
-        padding: Pixels of white between tiles.
-        columns: Images per row; by default ceil(√n).
-
-    Returns:
-        A float array in [0, 1] of shape `(rows·(h+p)+p, cols·(w+p)+p, channels)`.
-
-    Examples:
-        >>> image_grid(np.zeros((5, 8, 8, 1))).shape  # 2 rows x 3 columns of 8+1 pixels, plus 1
-        (19, 28, 1)
-    """
-    images = np.asarray(images, "float32")
-    if images.ndim != 4 or images.shape[-1] not in (1, 3):
-        raise ValueError(f"image_grid needs NHWC images with 1 or 3 channels, got shape {images.shape}.")
-    low, high = value_range
-    images = np.clip((images - low) / (high - low), 0.0, 1.0)
-    n, h, w, c = images.shape
-    cols = int(columns) if columns else int(np.ceil(np.sqrt(n)))
-    rows = int(np.ceil(n / cols))
-    grid = np.ones((rows * (h + padding) + padding, cols * (w + padding) + padding, c), "float32")
-    for i in range(n):
-        r, q = divmod(i, cols)
-        top, left = padding + r * (h + padding), padding + q * (w + padding)
-        grid[top : top + h, left : left + w] = images[i]
-    return grid
-
-
-def save_samples_png(samples: np.ndarray, path: str, value_range: tuple[float, float] = (-1.0, 1.0)) -> str:
-    """Writes samples as a PNG: a scatter plot for 2-D points, a grid for images.
-
-    Args:
-        samples: Shape `(n, 2)` points or `(n, h, w, 1|3)` images.
-        path: Where to write the PNG.
-        value_range: Pixel range of images (ignored for points).
-
-    Returns:
-        The path written.
-
-    Examples:
-        >>> import tempfile, os
-        >>> p = save_samples_png(np.random.randn(50, 2), os.path.join(tempfile.mkdtemp(), "s.png"))
-        >>> os.path.exists(p)
-        True
-    """
-    samples = np.asarray(samples)
-    figure = Figure(figsize=(5, 5))
-    axes = figure.add_subplot()
-    if samples.ndim == 2 and samples.shape[1] == 2:
-        axes.scatter(samples[:, 0], samples[:, 1], s=3, c="tab:green", alpha=0.6)
-        axes.set_aspect("equal")
-        axes.set_title(f"{len(samples)} generated samples")
-    elif samples.ndim == 4:
-        grid = image_grid(samples, value_range)
-        if grid.shape[-1] == 1:
-            axes.imshow(grid[..., 0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-        else:
-            axes.imshow(grid, interpolation="nearest")
-        axes.axis("off")
-    else:
-        raise ValueError(
-            f"Can draw 2-D points (n, 2) or images (n, h, w, c), not samples of shape {samples.shape}; "
-            "save them as .npy instead."
-        )
-    return _save(figure, path)
 
 
 class SampleImages(keras.callbacks.Callback):
@@ -585,7 +334,7 @@ class SampleImages(keras.callbacks.Callback):
         grid = image_grid(images, self.value_range, columns=cols)
         path = os.path.join(self.output_dir, f"samples_epoch_{epoch + 1:04d}.png")
         os.makedirs(self.output_dir, exist_ok=True)
-        _save_grid(grid, path)
+        save_image_grid(grid, path)
         self.paths.append(path)
         if self.log_dir:
             import tensorflow as tf
@@ -600,16 +349,3 @@ class SampleImages(keras.callbacks.Callback):
         if self._writer is not None:
             self._writer.close()
             self._writer = None
-
-
-def _save_grid(grid: np.ndarray, path: str) -> str:
-    from matplotlib import image as mpimg
-
-    # Nearest-neighbour upscaling so small images (8x8 digits) stay visible.
-    scale = max(1, 384 // max(grid.shape[:2]))
-    grid = grid.repeat(scale, axis=0).repeat(scale, axis=1)
-    if grid.shape[-1] == 1:
-        mpimg.imsave(path, grid[..., 0], cmap="gray", vmin=0.0, vmax=1.0)
-    else:
-        mpimg.imsave(path, grid)
-    return path

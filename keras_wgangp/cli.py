@@ -351,7 +351,7 @@ def _load_sampler(args):
 def _sample(args) -> int:
     import numpy as np
 
-    from keras_wgangp.callbacks import save_samples_png
+    from keras_wgangp.plots import save_samples_png
 
     sampler = _load_sampler(args)
     if sampler is None:

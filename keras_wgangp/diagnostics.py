@@ -16,8 +16,6 @@ works on TensorFlow, JAX and PyTorch.
 
 from __future__ import annotations
 
-import os
-
 import keras
 import numpy as np
 
@@ -276,15 +274,16 @@ def plot_critic_diagnostics(runs: dict, path: str, epoch: int | None = None) -> 
         The path written.
 
     Examples:
-        >>> import tempfile
+        >>> import os, tempfile
         >>> class Run:  # a stand-in with the record of two layers
         ...     record = {"epoch": [1], "layer_grad_norms": [[0.1, 10.0]]}
         ...     histograms = {1: {"all": weight_histogram(np.linspace(-1, 1, 9), bins=4)}}
         >>> os.path.exists(plot_critic_diagnostics({"run": Run()}, os.path.join(tempfile.mkdtemp(), "f.png")))
         True
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+
+    from keras_wgangp.plots import save_figure
 
     figure = Figure(figsize=(5 + 3.2 * len(runs), 3.8))
     grid = figure.add_gridspec(1, 1 + len(runs), width_ratios=[1.6] + [1] * len(runs))
@@ -306,7 +305,4 @@ def plot_critic_diagnostics(runs: dict, path: str, epoch: int | None = None) -> 
         panel.set_title(f"(b) weights: {label}", fontsize=9)
         panel.set_yscale("log")
     figure.tight_layout()
-    FigureCanvasAgg(figure)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    figure.savefig(path, dpi=100)
-    return path
+    return save_figure(figure, path, tight=False)

@@ -192,8 +192,10 @@ def _export_in_tensorflow(generator, latent_dim, filepath, verbose, num_classes,
 
 
 def _main(argv: list[str]) -> int:
-    """`python -m keras_wgangp.export OPTIONS_JSON`: the child of the PyTorch route."""
-    import keras_wgangp  # noqa: F401  (registers the serializable classes)
+    """`python -m keras_wgangp.export OPTIONS_JSON`: the child of the PyTorch route.
+
+    `-m` imports the package first, which registers its serializable classes.
+    """
 
     options = json.loads(argv[0])
     generator = keras.saving.load_model(options.pop("model"), compile=False)

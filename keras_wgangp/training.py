@@ -285,7 +285,8 @@ def train(
     """
     import keras
 
-    from keras_wgangp.callbacks import CriticContour, SampleImages, StopOnDivergence, plot_history
+    from keras_wgangp.callbacks import CriticContour, SampleImages, StopOnDivergence
+    from keras_wgangp.plots import plot_history
 
     checkpoints.check_writable(output)
     keras.utils.set_random_seed(seed)

@@ -11,9 +11,10 @@ import pytest
 from helpers import tiny_gan
 
 import keras_wgangp as kw
-from keras_wgangp.callbacks import CriticContour, plot_history
+from keras_wgangp.callbacks import CriticContour
 from keras_wgangp.cli import main
 from keras_wgangp.evaluation import mode_coverage
+from keras_wgangp.plots import plot_history
 
 
 @pytest.mark.parametrize("name", kw.data.TOY_DATASETS)

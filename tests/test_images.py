@@ -10,7 +10,8 @@ import tensorflow_datasets as tfds
 
 import keras_wgangp as kw
 from keras_wgangp.architectures import IMAGE_SIZES
-from keras_wgangp.callbacks import SampleImages, image_grid
+from keras_wgangp.callbacks import SampleImages
+from keras_wgangp.plots import image_grid
 
 A = kw.architectures
 
