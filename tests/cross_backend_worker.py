@@ -1,6 +1,8 @@
 """Child process for test_cross_backend: `save FOLDER` trains and saves a
 model under $KERAS_BACKEND with its expected state; `check FOLDER` loads
-every saved model under $KERAS_BACKEND and compares. Prints one JSON line."""
+every saved model under $KERAS_BACKEND and compares; `save,check FOLDER` does
+both in one process. Prints one JSON line, the last command's result.
+The test runs `save` and `check` of its own backend in its own process."""
 
 import glob
 import json
@@ -77,5 +79,6 @@ def check(folder):
 
 
 if __name__ == "__main__":
-    command, folder = sys.argv[1], sys.argv[2]
-    print(json.dumps({"save": save, "check": check}[command](folder)))
+    commands, folder = sys.argv[1].split(","), sys.argv[2]
+    results = [{"save": save, "check": check}[command](folder) for command in commands]
+    print(json.dumps(results[-1]))

@@ -1,17 +1,21 @@
 """Child-process programs for the distribution tests (logical devices and
 TF_CONFIG must be set before TensorFlow starts, so these cannot run inside
-the pytest process). Usage: python distributed_worker.py MODE OUT_DIR."""
+the pytest process). Usage: python distributed_worker.py MODE[,MODE...] OUT_DIR.
+
+Several modes run one after another in one process (one TensorFlow start-up);
+each writes OUT_DIR/MODE.json. `mirrored_fit` needs a process of its own: after
+other strategies' collectives its collective instance keys clash."""
 
 import json
 import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-mode, out_dir = sys.argv[1], sys.argv[2]
+modes, out_dir = sys.argv[1].split(","), sys.argv[2]
 
 import tensorflow as tf  # noqa: E402
 
-if mode in ("mirrored_step", "mirrored_step_gan", "mirrored_fit"):
+if set(modes) & {"mirrored_step", "mirrored_step_gan", "mirrored_fit"}:
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
@@ -133,9 +137,11 @@ def multi_worker():
     )
 
 
-{
+PROGRAMS = {
     "mirrored_step": mirrored_step,
     "mirrored_step_gan": mirrored_step_gan,
     "mirrored_fit": mirrored_fit,
     "multi_worker": multi_worker,
-}[mode]()
+}
+for mode in modes:
+    PROGRAMS[mode]()

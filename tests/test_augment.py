@@ -45,6 +45,7 @@ def test_transforms_keep_shapes_and_draw_per_image():
     )
 
 
+@pytest.mark.one_backend
 def test_bad_policies_names_and_vector_data_are_rejected():
     with pytest.raises(ValueError, match="use a comma-separated list of color, translation, cutout"):
         augment.DiffAugment("color,flip")

@@ -20,7 +20,19 @@ def test_backend_agnostic_tests_pass_on(backend):
         pytest.skip(f"{backend} is not installed: pip install '.[{backend}]'")
     env = dict(os.environ, KERAS_BACKEND=backend)
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-m", "backends", "-p", "no:cacheprovider", HERE],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-m",
+            "backends and not one_backend",
+            "-n",
+            "0",  # one process: the parent's workers already fill the cores
+            "-p",
+            "no:cacheprovider",
+            HERE,
+        ],  # fmt: skip
         capture_output=True,
         text=True,
         env=env,

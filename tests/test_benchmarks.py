@@ -15,14 +15,20 @@ import keras_wgangp as kw
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def load_benchmark(name):
+    """A benchmark script as a module, to run its main() in this process (no start-up cost)."""
+    spec = importlib.util.spec_from_file_location(
+        f"benchmark_{name}", os.path.join(ROOT, "benchmarks", f"{name}.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.mark.slow
 def test_quality_quick_covers_8gaussians(tmp_path):
-    script = os.path.join(ROOT, "benchmarks", "quality.py")
-    result = subprocess.run(
-        [sys.executable, script, "--quick", "--datasets", "8gaussians", "--output", str(tmp_path)],
-        capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
+    quality = load_benchmark("quality")
+    assert quality.main(["--quick", "--datasets", "8gaussians", "--output", str(tmp_path)]) == 0
     rows = {
         row["method"]: row["runs"][0] for row in json.loads((tmp_path / "quality.json").read_text())["rows"]
     }
@@ -51,13 +57,10 @@ def test_speed_quick_runs(tmp_path):
 
 @pytest.mark.slow
 def test_limited_data_writes_its_table_and_panels(tmp_path):
-    result = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "benchmarks", "limited_data.py"), "--methods", "r3gan",
-         "--augments", "ada", "--fractions", "0.1", "--seeds", "1", "--critic-updates", "4",
-         "--output", str(tmp_path)],
-        capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
+    limited_data = load_benchmark("limited_data")
+    argv = ["--methods", "r3gan", "--augments", "ada", "--fractions", "0.1", "--seeds", "1",
+            "--critic-updates", "4", "--output", str(tmp_path)]  # fmt: skip
+    assert limited_data.main(argv) == 0
     (run,) = json.loads((tmp_path / "limited_data.json").read_text())["runs"]
     assert run["images"] == 143 and np.isfinite(run["fid"]) and 0.0 <= run["augment_p"] <= 1.0
     assert "| r3gan | ada |" in (tmp_path / "limited_data.md").read_text()
@@ -76,6 +79,25 @@ def test_profile_step_summarises_a_trace(tmp_path):
     for depth in (0, 1, 2):
         assert f"| critic | {depth} | " in result.stdout, result.stdout
     assert list(tmp_path.glob("**/*.xplane.pb"))
+
+
+def test_recipes_runs_the_command_line_and_reports_missed_bars(tmp_path, capsys):
+    # The quality bars of the default recipes live in benchmarks/recipes.py (minutes of training);
+    # here its code path runs at 3 steps, where every run must miss its bars and say so.
+    recipes = load_benchmark("recipes")
+    argv = ["--datasets", "8gaussians,digits", "--steps", "3", "--output", str(tmp_path)]
+    assert recipes.main(argv) == 1
+    out, err = capsys.readouterr()
+    assert "| 8gaussians | 0 | 3 | mode_coverage.modes_covered |" in out and "| digits | 0 | 3 | fid |" in out
+    assert "missed: digits seed 0: fid" in err
+    toy, digits = json.loads((tmp_path / "recipes.json").read_text())
+    # The defaults the bars were measured with.
+    assert toy["settings"]["critic_steps"] == 1 and toy["settings"]["lr_schedule"] == "linear"
+    assert toy["settings"]["ema_decay"] == digits["settings"]["ema_decay"] == 0.999
+    cases = [(8, ">=", 8), (3.5, "<", 3.5), (1.19, "within 1 by", 0.2), (0.7, "within 1 by", 0.2)]
+    assert [recipes.passes(*case) for case in cases] == [True, False, True, False]
+    with pytest.raises(SystemExit):
+        recipes.main(["--datasets", "swissroll"])
 
 
 class CountingWGANGP(kw.WGANGP):
@@ -123,14 +145,10 @@ def test_joint_critic_call_matches_separate_calls():
 @pytest.mark.slow
 def test_quality_catalogue_paths_run(tmp_path):
     # A few steps through the toy and digits paths, the conditional ones included.
-    script = os.path.join(ROOT, "benchmarks", "quality.py")
-    result = subprocess.run(
-        [sys.executable, script, "--steps", "3", "--digits-steps", "2", "--seeds", "1",
-         "--methods", "wgan-lp,best,acgan", "--datasets", "8gaussians,digits",
-         "--name", "smoke", "--output", str(tmp_path)],
-        capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
+    quality = load_benchmark("quality")
+    assert quality.main(["--steps", "3", "--digits-steps", "2", "--seeds", "1",
+                         "--methods", "wgan-lp,best,acgan", "--datasets", "8gaussians,digits",
+                         "--name", "smoke", "--output", str(tmp_path)]) == 0  # fmt: skip
     rows = json.loads((tmp_path / "smoke.json").read_text())["rows"]
     cells = [(row["method"], row["dataset"]) for row in rows]
     # acgan is conditional: measured on digits only.
@@ -146,21 +164,14 @@ def test_quality_catalogue_paths_run(tmp_path):
     assert (tmp_path / "smoke.png").exists()
 
     # A second part with another seed of one cell.
-    result = subprocess.run(
-        [sys.executable, script, "--steps", "3", "--seeds", "1", "--first-seed", "1", "--methods", "wgan-lp",
-         "--datasets", "8gaussians", "--name", "smoke2", "--output", str(tmp_path)],
-        capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
+    argv = ["--steps", "3", "--seeds", "1", "--first-seed", "1", "--methods", "wgan-lp",
+            "--datasets", "8gaussians", "--name", "smoke2", "--output", str(tmp_path)]  # fmt: skip
+    assert quality.main(argv) == 0
     assert json.loads((tmp_path / "smoke2.json").read_text())["rows"][0]["runs"][0]["seed"] == 1
 
     # --combine folds saved tables into one row per method, a column per dataset,
     # and their PNGs into one grid.
-    combined = subprocess.run(
-        [sys.executable, script, "--combine", "smoke,smoke2", "--output", str(tmp_path), "--name", "wide"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert combined.returncode == 0, combined.stderr[-3000:]
+    assert quality.main(["--combine", "smoke,smoke2", "--output", str(tmp_path), "--name", "wide"]) == 0
     table = (tmp_path / "wide.md").read_text().splitlines()
     assert table[2] == "| method | 8gaussians | digits |"
     assert "smoke: 2 or 3 generator steps, 1 seed(s)" in table[-1]

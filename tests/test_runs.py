@@ -204,7 +204,12 @@ def expected_line(message: str) -> str:
     return f"keras-wgangp train: error: {message}{HELP}" if message.startswith("argument ") else message
 
 
-@pytest.mark.parametrize("argv, code, message", BAD, ids=[" ".join(map(str, a[:3])) for a, _, _ in BAD])
+def _flag_id(argv) -> str:
+    # Stable across processes (xdist compares the collected ids): a folder maker by its name.
+    return " ".join(getattr(item, "__name__", str(item)) for item in argv[:3])
+
+
+@pytest.mark.parametrize("argv, code, message", BAD, ids=[_flag_id(a) for a, _, _ in BAD])
 def test_every_bad_flag_fails_in_one_line_before_training(tmp_path, capsys, argv, code, message):
     argv = [item(tmp_path) if callable(item) else item for item in argv]
     if argv[0] == "train" and "--output" not in argv:

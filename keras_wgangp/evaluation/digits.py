@@ -67,7 +67,7 @@ def digits_classifier(image_size: int = 16, cache: bool = True, epochs: int = 40
     model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x_train, y_train, batch_size=64, epochs=epochs, verbose=0)
     if path:
-        tmp = path + ".tmp.keras"
+        tmp = f"{path}.{os.getpid()}.tmp.keras"  # one per process: parallel runs never share one
         model.save(tmp)
         os.replace(tmp, path)  # atomic, so parallel runs never read half a file
     return model

@@ -58,7 +58,7 @@ class FeatureStatistics:
         """
         path = os.fspath(path)
         path = path if path.endswith(".npz") else path + ".npz"
-        tmp = path + ".tmp.npz"
+        tmp = f"{path}.{os.getpid()}.tmp.npz"  # one per process: parallel writers never share one
         np.savez(tmp, mean=self.mean, covariance=self.covariance, count=self.count)
         os.replace(tmp, path)
         return path
