@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from keras_wgangp.data.stacking import stack_channels, stacked_stream
+
 __all__ = ["DIGITS_SIZES", "digits_split", "load_digits", "stacked_digits", "stacked_digits_dataset"]
 
 DIGITS_SIZES = (8, 16, 32)
@@ -104,14 +106,8 @@ def stacked_digits(
         >>> images.shape, images.dtype.name, int(labels.max()) < 1000
         ((5, 8, 8, 3), 'float32', True)
     """
-    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 0:
-        raise ValueError(f"num_samples must be an integer >= 0, got {num_samples!r}.")
     images, labels = _digit_split(image_size, split)
-    index = np.random.default_rng(seed).integers(0, len(images), size=(int(num_samples), 3))
-    stacked = np.concatenate([images[index[:, c]] for c in range(3)], axis=-1)
-    return stacked.astype("float32"), 100 * labels[index[:, 0]] + 10 * labels[index[:, 1]] + labels[
-        index[:, 2]
-    ]
+    return stack_channels(images, labels, num_samples, seed)
 
 
 def stacked_digits_dataset(batch_size: int, image_size: int = 16, seed: int = 0, labels: bool = False):
@@ -134,20 +130,5 @@ def stacked_digits_dataset(batch_size: int, image_size: int = 16, seed: int = 0,
         >>> tuple(batch.shape)
         (4, 8, 8, 3)
     """
-    import tensorflow as tf
-
     images, digit_labels = _digit_split(image_size, "train")
-    pixels = tf.constant(images[..., 0])  # (n, s, s)
-    classes = tf.constant(digit_labels.astype("int64"))
-    n = len(images)
-
-    def stack(draws):
-        index = tf.reshape(tf.math.floormod(draws, n), (-1, 3))
-        batch = tf.transpose(tf.gather(pixels, index), (0, 2, 3, 1))
-        if not labels:
-            return batch
-        digits = tf.gather(classes, index)
-        return batch, 100 * digits[:, 0] + 10 * digits[:, 1] + digits[:, 2]
-
-    draws = tf.data.Dataset.random(seed=seed).batch(3 * batch_size, drop_remainder=True)
-    return draws.map(stack, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    return stacked_stream(images, digit_labels, batch_size, seed, labels)
