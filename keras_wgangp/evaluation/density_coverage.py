@@ -20,13 +20,15 @@ from keras_wgangp.evaluation.neighbours import ball_counts, knn_radii
 __all__ = ["density_coverage"]
 
 
-def density_coverage(real_features, fake_features, k: int = 5) -> dict:
+def density_coverage(real_features, fake_features, k: int = 5, real_radii=None) -> dict:
     """Density and coverage of generated features against real ones.
 
     Args:
         real_features: Array `(N, d)` of real features.
         fake_features: Array `(M, d)` of generated features.
         k: The real neighbour that sets each ball's radius (5 in the paper).
+        real_radii: `knn_radii(real_features, k)` when already known (a cached
+            reference); computed when None.
 
     Returns:
         `{"density": float, "coverage": float}`.
@@ -38,7 +40,7 @@ def density_coverage(real_features, fake_features, k: int = 5) -> dict:
         >>> round(result["density"], 6), result["coverage"]
         (1.333333, 0.5)
     """
-    radii = knn_radii(real_features, k)
+    radii = knn_radii(real_features, k) if real_radii is None else real_radii
     _, per_ball = ball_counts(fake_features, real_features, radii)
     m = len(np.asarray(fake_features))
     return {"density": float(per_ball.sum() / (k * m)), "coverage": float(np.mean(per_ball > 0))}

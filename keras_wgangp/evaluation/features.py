@@ -134,4 +134,5 @@ def classifier_features(dataset: str = "digits", image_size: int = 16) -> Featur
         raise ValueError(f"classifier_features supports 'digits' and 'mnist', got {dataset!r}.")
     classifier = classifiers[dataset](image_size)
     model = keras.Model(classifier.inputs[0], classifier.get_layer("features").output)
-    return FeatureExtractor(model, name=f"{dataset}_classifier_{image_size}")
+    # Large batches: these networks are small, and per-call overhead dominates at 256.
+    return FeatureExtractor(model, batch_size=2048, name=f"{dataset}_classifier_{image_size}")

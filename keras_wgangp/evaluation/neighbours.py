@@ -76,6 +76,8 @@ def ball_counts(queries, centres, radii) -> tuple[np.ndarray, np.ndarray]:
     radii = np.asarray(radii, "float64")
     if queries.shape[1] != centres.shape[1]:
         raise ValueError(f"Feature sizes differ: {queries.shape[1]} vs {centres.shape[1]}.")
+    if radii.shape != (len(centres),):
+        raise ValueError(f"radii must have one value per centre, {len(centres)}; got shape {radii.shape}.")
     per_query = np.zeros(len(queries), "int64")
     per_ball = np.zeros(len(centres), "int64")
     scale = max(np.linalg.norm(queries, axis=1).max(), np.linalg.norm(centres, axis=1).max(), 1.0)

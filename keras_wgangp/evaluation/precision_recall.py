@@ -17,13 +17,15 @@ from keras_wgangp.evaluation.neighbours import ball_counts, knn_radii
 __all__ = ["precision_recall"]
 
 
-def precision_recall(real_features, fake_features, k: int = 3) -> dict:
+def precision_recall(real_features, fake_features, k: int = 3, real_radii=None) -> dict:
     """Precision and recall of generated features against real ones.
 
     Args:
         real_features: Array `(n, d)` of real features.
         fake_features: Array `(m, d)` of generated features.
         k: The neighbour that sets each ball's radius (3 in the paper).
+        real_radii: `knn_radii(real_features, k)` when already known (a cached
+            reference); computed when None.
 
     Returns:
         `{"precision": float, "recall": float}`, both in [0, 1].
@@ -36,7 +38,8 @@ def precision_recall(real_features, fake_features, k: int = 3) -> dict:
         >>> precision_recall(real, np.array([[0.0], [0.5], [1.0], [9.0], [9.5]]), k=1)
         {'precision': 0.6, 'recall': 0.5}
     """
-    real_radii, fake_radii = knn_radii(real_features, k), knn_radii(fake_features, k)
+    real_radii = knn_radii(real_features, k) if real_radii is None else real_radii
+    fake_radii = knn_radii(fake_features, k)
     fakes_inside, _ = ball_counts(fake_features, real_features, real_radii)
     reals_inside, _ = ball_counts(real_features, fake_features, fake_radii)
     return {"precision": float(np.mean(fakes_inside > 0)), "recall": float(np.mean(reals_inside > 0))}
