@@ -33,6 +33,10 @@ non-saturating + R1, PacGAN 2 (WGAN-GP with pairs) and `best` on stacked
 digits (three digits as RGB channels: 1,000 modes), with the protocol of
 `keras-wgangp evaluate --dataset stacked_digits`: modes and KL of 26,000 EMA
 samples, FID and precision/recall in the per-channel classifier features.
+`--stacked-mnist` runs the Stacked-MNIST table on real 28x28 MNIST (`kw.data.stacked_mnist`):
+WGAN-GP (the paper's λ = 10), non-saturating + R1, hinge + R1, PacGAN 2, R3GAN and `best` (the
+`stacked_mnist` recipe at this script's step budget), measured by `keras-wgangp evaluate
+--dataset stacked_mnist`.
 
 It also writes one PNG with a row per method and a column per dataset:
 samples over the critic's contours (the story of the paper's Figures 1-2),
@@ -43,6 +47,7 @@ or a grid of digits.
     python benchmarks/quality.py --losses   # 6 methods x 2 datasets x 3 seeds, about 30 minutes
     python benchmarks/quality.py --catalogue   # 3 seeds: toys 47 minutes, digits about 80
     python benchmarks/quality.py --stacked --steps 1000   # 6 methods x 3 seeds, about an hour
+    python benchmarks/quality.py --stacked-mnist --steps 1000   # 6 methods x 3 seeds at 28x28
 
 Shared settings (see benchmarks/README.md for why): 3x128 ReLU MLPs, batch
 256, 5 critic steps, Adam(1e-3, 0.5, 0.9), EMA 0.999; lambda = 1 for the
@@ -87,8 +92,11 @@ def _began_critic():
 
 
 def _gp(**options):
-    """The gradient penalty at λ=1 on the toys and the paper's λ=10 on digits."""
-    return lambda dataset: penalties.GradientPenalty(10.0 if dataset == "digits" else 1.0, **options)
+    """The gradient penalty at λ=1 on the toys and stacked digits, the paper's λ=10 on digits and MNIST."""
+    return lambda dataset: penalties.GradientPenalty(10.0 if dataset in PAPER_LAMBDA else 1.0, **options)
+
+
+PAPER_LAMBDA = ("digits", "stacked_mnist")
 
 
 # Every method: the same networks, batch, critic steps, generator steps,
@@ -127,7 +135,9 @@ LOSS_TABLE = "wgan-gp,hinge-r1,ns-r1,lsgan,began,wgan-gp-lazy4"
 CATALOGUE = "wgan-clip,wgan-gp,wgan-lp,hinge-r1,ns-r1,minimax,lsgan,ns-dragan,relativistic,began,best"
 CONDITIONAL = "cgan-concat,cgan-projection,acgan"  # digits only
 STACKED = "wgan-gp,wgan-lp,hinge-r1,ns-r1,pacgan2,best"  # the objectives of the stacked-digits table
-IMAGES = {"digits": (16, 16, 1), "stacked_digits": (16, 16, 3)}
+STACKED_MNIST = "wgan-gp,ns-r1,hinge-r1,pacgan2,r3gan,best"  # the Stacked-MNIST table
+IMAGES = {"digits": (16, 16, 1), "stacked_digits": (16, 16, 3), "stacked_mnist": (28, 28, 3)}
+STACKED_SETS = ("stacked_digits", "stacked_mnist")
 
 
 def _networks(method: str, dataset: str):
@@ -206,6 +216,9 @@ def train(method: str, dataset: str, steps: int, seed: int):
     elif dataset == "stacked_digits":  # fresh triples of training digits for every batch
         stream = kw.data.stacked_digits_dataset(DIGITS_BATCH, 16, seed=seed)
         gan.fit(stream, epochs=1, steps_per_epoch=steps, verbose=0)
+    elif dataset == "stacked_mnist":
+        stream = kw.data.stacked_mnist_dataset(DIGITS_BATCH, seed=seed)
+        gan.fit(stream, epochs=1, steps_per_epoch=steps, verbose=0)
     else:
         real = kw.data.toy_samples(dataset, steps * gan.critic_steps * BATCH, seed=seed)
         gan.fit(real, batch_size=BATCH, epochs=1, verbose=0)
@@ -222,8 +235,8 @@ def _mean_gradient_norm(gan, real, fake, seed, labels=None) -> float:
 def measure(gan, dataset: str, seed: int) -> dict:
     if dataset == "digits":
         return _measure_digits(gan, seed)
-    if dataset == "stacked_digits":  # the protocol of `keras-wgangp evaluate --dataset stacked_digits`
-        result = evaluation.evaluate(gan, "stacked_digits", seed=seed)
+    if dataset in STACKED_SETS:  # the protocol of `keras-wgangp evaluate --dataset stacked_...`
+        result = evaluation.evaluate(gan, dataset, seed=seed)
         keys = ("modes_covered", "num_modes", "kl", "fid", "fid_real_train_vs_test", "precision", "recall",
                 "density", "coverage")  # fmt: skip
         return {key: result[key] for key in keys}
@@ -316,7 +329,14 @@ def main(argv=None) -> int:
         action="store_true",
         help=f"the stacked-digits table: --methods {STACKED} on stacked_digits",
     )
-    parser.add_argument("--name", help="file stem in --output [quality, losses, catalogue or stacked]")
+    parser.add_argument(
+        "--stacked-mnist",
+        action="store_true",
+        help=f"the Stacked-MNIST table: --methods {STACKED_MNIST} on stacked_mnist (28x28)",
+    )
+    parser.add_argument(
+        "--name", help="file stem in --output [quality, losses, catalogue, stacked or stacked_mnist]"
+    )
     parser.add_argument("--output", default="docs/results/runs", help="folder for the .md/.json/.png")
     args = parser.parse_args(argv)
     if args.combine:
@@ -329,6 +349,8 @@ def main(argv=None) -> int:
         args.methods, args.datasets = args.methods or LOSS_TABLE, "8gaussians,25gaussians"
     if args.stacked:
         args.methods, args.datasets = args.methods or STACKED, "stacked_digits"
+    if args.stacked_mnist:
+        args.methods, args.datasets = args.methods or STACKED_MNIST, "stacked_mnist"
     if args.catalogue:
         args.methods = args.methods or f"{CATALOGUE},{CONDITIONAL}"
         args.datasets = "8gaussians,25gaussians,swissroll,digits"
@@ -359,8 +381,8 @@ def main(argv=None) -> int:
     header = ("| method | dataset | modes (raw) | HQ % (raw) | modes (EMA) | HQ % (EMA) | SWD or FID (EMA) "
               "| mean ‖∇D(x̂)‖ | s/run |")  # fmt: skip
     lines = [header, "|" + "---|" * 9]
-    stacked = [row for row in rows if row["dataset"] == "stacked_digits"]
-    rows_2d = [row for row in rows if row["dataset"] != "stacked_digits"]
+    stacked = [row for row in rows if row["dataset"] in STACKED_SETS]
+    rows_2d = [row for row in rows if row["dataset"] not in STACKED_SETS]
     if stacked:
         lines = _stacked_table(stacked) + ([""] + lines if rows_2d else [])
     for row in rows_2d:
@@ -389,6 +411,8 @@ def main(argv=None) -> int:
         if args.catalogue
         else "stacked"
         if args.stacked
+        else "stacked_mnist"
+        if args.stacked_mnist
         else "quality"
     )
     with open(os.path.join(args.output, f"{stem}.md"), "w") as handle:
@@ -537,7 +561,7 @@ def _stitch(panels: dict, methods: list, datasets: list, path: str, scale: float
 
 
 def _panel(axes, gan, dataset, title):
-    if dataset == "stacked_digits":
+    if dataset in STACKED_SETS:
         axes.imshow(kw.plots.image_grid(gan.generate(64, seed=0)))
         axes.set_title(title, fontsize=9)
         axes.axis("off")

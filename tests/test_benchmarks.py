@@ -94,8 +94,12 @@ def test_recipes_runs_the_command_line_and_reports_missed_bars(tmp_path, capsys)
     # The defaults the bars were measured with.
     assert toy["settings"]["critic_steps"] == 1 and toy["settings"]["lr_schedule"] == "linear"
     assert toy["settings"]["ema_decay"] == digits["settings"]["ema_decay"] == 0.999
-    cases = [(8, ">=", 8), (3.5, "<", 3.5), (1.19, "within 1 by", 0.2), (0.7, "within 1 by", 0.2)]
-    assert [recipes.passes(*case) for case in cases] == [True, False, True, False]
+    cases = [(8, ">=", 8), (3.5, "<", 3.5), (1.19, "within 1 by", 0.2), (0.7, "within 1 by", 0.2),
+             (0.05, "<=", 0.05)]  # fmt: skip
+    assert [recipes.passes(*case) for case in cases] == [True, False, True, False, True]
+    summary = {"fid": 3.0, "fid_real_train_vs_test": 2.0, "class_coverage": {"counts": [7, 93]}}
+    assert recipes.lookup(summary, "fid_over_floor") == 1.5
+    assert recipes.lookup(summary, "rarest_class_share") == 0.07
     with pytest.raises(SystemExit):
         recipes.main(["--datasets", "swissroll"])
 

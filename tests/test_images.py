@@ -158,10 +158,11 @@ def test_train_digits_command(tmp_path):
         assert (out / name).exists(), name
 
 
-def test_train_tfds_without_data_fails_cleanly(tmp_path, capsys):
+@pytest.mark.parametrize("name", ["tfds:mnist", "cifar10"])  # tfds:NAME, and an older bare name
+def test_train_tfds_without_data_fails_cleanly(name, tmp_path, capsys):
     from keras_wgangp.cli import main
 
-    code = main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path), "--output", str(tmp_path / "o")])
+    code = main(["train", "--dataset", name, "--data-dir", str(tmp_path), "--output", str(tmp_path / "o")])
     assert code == 1
     assert "not available offline" in capsys.readouterr().err
 

@@ -99,9 +99,7 @@ def not_a_model(tmp_path):
 
 
 HELP = " (see keras-wgangp train --help)"
-BUILT_IN = (
-    "8gaussians, 25gaussians, swissroll, digits, stacked_digits, mnist, fashion_mnist, cifar10, celeb_a"
-)
+BUILT_IN = "8gaussians, 25gaussians, swissroll, digits, mnist, stacked_digits, stacked_mnist"
 NOT_KERAS = (
     " is not a .keras archive; it may be truncated or corrupt. Save models with gan.save('name.keras')."
 )
@@ -158,7 +156,18 @@ BAD = [
     (
         ["train", "--dataset", "/no/such/folder"],
         2,
-        f"error: --dataset '/no/such/folder' is neither a built-in dataset ({BUILT_IN}) nor a folder",
+        f"error: --dataset '/no/such/folder' is neither a built-in dataset ({BUILT_IN}), "
+        "tfds:NAME, nor a folder",
+    ),
+    (
+        ["train", "--dataset", "tfds:"],
+        2,
+        "error: --dataset tfds: needs a tensorflow-datasets name, e.g. tfds:mnist",
+    ),
+    (
+        ["train", "--dataset", "mnist", "--image-size", "16"],
+        2,
+        "error: --image-size must be 28 or 32 for mnist, the sides it is evaluated at",
     ),
     (
         ["train", "--dataset", no_images],
