@@ -132,16 +132,24 @@ RECIPES: dict[str, Recipe] = {
     ),  # fmt: skip
     # Real 28×28 MNIST from the mnist extra's 5,000 digits.
     "mnist": dataclasses.replace(
-        NS_R1, steps=6000, epochs=6, lr_schedule="linear", ema_decay=0.9995, why="PENDING"
-    ),
+        NS_R1,
+        steps=6000,
+        epochs=6,
+        lr_schedule="linear",
+        ema_decay=0.9995,
+        why="The stacked_mnist settings. A probe on seed 0 with constant rates and EMA 0.999 reached FID "
+        "61 at 4,000 steps (floor 10.2; 274, 128, 77 at 1,000-3,000) with every class at least 8.9 % of "
+        "the confident samples.",
+    ),  # fmt: skip
     "stacked_mnist": dataclasses.replace(
         NS_R1,
         steps=13000,
         epochs=5,
         lr_schedule="linear",
         ema_decay=0.9995,
-        why="Seed 0 at 13,000 steps (17 min of training on 2 cores): 1,000/1,000 modes, KL 0.066, FID "
-        "414 (floor 28.5); with constant rates and EMA 0.999, 999 modes, KL 0.138, FID 468. SEEDS",
+        why="Seeds 0-2 at 13,000 steps (17-19 min of training on 2 cores): modes 1,000 / 1,000 / 998, "
+        "KL 0.066 / 0.104 / 0.275, FID 414 / 528 / 628 (floor 27-28.5). Seed 0 with constant rates and "
+        "EMA 0.999: 999 modes, KL 0.138, FID 468.",
     ),  # fmt: skip
     "images": IMAGES,
     # R3GAN (Huang et al. 2024) on the DCGAN pair: RpGAN + R1 + R2, γ and the rate on cosine
