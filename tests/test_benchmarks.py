@@ -202,3 +202,11 @@ def test_zero_pass_counts_show_jax_skips_the_zero_path():
     counts = {name: int(rows[name].split("|")[2]) for name in ("leaky_relu", "relu", "elu")}
     # ReLU-like critics need no second-derivative path; ELU's curvature does.
     assert counts["leaky_relu"] == counts["relu"] < counts["elu"], counts
+
+
+@pytest.mark.slow
+def test_evaluation_cache_times_first_and_second_evaluations(capsys):
+    evaluation_cache = load_benchmark("evaluation_cache")
+    assert evaluation_cache.main(["--datasets", "digits"]) == 0
+    row = capsys.readouterr().out.splitlines()[-1]
+    assert row.startswith("| digits | ") and row.count(" s |") == 4
