@@ -134,12 +134,8 @@ RECIPES: dict[str, Recipe] = {
     "mnist": dataclasses.replace(
         NS_R1,
         steps=6000,
-        epochs=6,
-        lr_schedule="linear",
-        ema_decay=0.9995,
-        why="The stacked_mnist settings. A probe on seed 0 with constant rates and EMA 0.999 reached FID "
-        "61 at 4,000 steps (floor 10.2; 274, 128, 77 at 1,000-3,000) with every class at least 8.9 % of "
-        "the confident samples.",
+        why="Seed 0 at 6,000 steps (447 s): FID 49.0 against a floor of 10.2, 10/10 classes, the rarest "
+        "(2) 6.7 % of the confident samples; with both rates decayed linearly and EMA 0.9995, FID 90.4.",
     ),  # fmt: skip
     "stacked_mnist": dataclasses.replace(
         NS_R1,
