@@ -18,6 +18,19 @@ samples per cell) and `<name>_panels.npz` (those samples, for --from-json) in
     python benchmarks/limited_data.py                  # 3 x 3 x 2 cells x 3 seeds
     python benchmarks/limited_data.py --seeds 1 --methods r3gan --augments none,diffaugment
     python benchmarks/limited_data.py --from-json    # the table and panels of a stopped run
+
+`--mnist` runs the overfitting study on real 28x28 MNIST instead: n = 100 (stratified) and all
+4,000 training digits, each method (`wgan-gp`: the `digits` recipe's WGAN-GP, 5 critic steps;
+`r3gan`) with no augmentation, DiffAugment and ADA steered by the held-out r_v
+(`ADA(statistic="validation")`). Every `--eval-every` generator steps it measures the FID of
+1,000 EMA samples against the 1,000 test digits (`EvaluateEvery`) and the critic's r_v on those
+test digits (`CriticOverfitting`; ADA's own r_v every tenth of that), and at the end the copy
+share of 1,000 samples against the training digits in the classifier's features
+(`evaluation.memorization`). Writes `<name>.md` (final values), `<name>.json` (the curves),
+`<name>.png` (FID and r_v against real images shown to the critic, one curve per cell) and
+`<name>_neighbours_<cell>.png` (the nearest-neighbour panel of each n = 100 cell).
+
+    python benchmarks/limited_data.py --mnist --methods r3gan --steps 3000 --eval-every 300 --seeds 1
 """
 
 from __future__ import annotations
@@ -140,6 +153,113 @@ def save(stem: str, args, results: list[dict]) -> None:
     )
 
 
+STUDY_AUGMENTS = ("none", "diffaugment", "ada")  # ADA with the validation statistic
+STUDY_RECIPES = {"wgan-gp": "digits", "r3gan": "r3gan"}
+
+
+def mnist_subset(count: int) -> np.ndarray:
+    """The first `count` of a stratified draw (seed 0) of MNIST's 4,000 training digits."""
+    images, labels = kw.data.mnist("train")
+    if count >= len(images):
+        return images
+    subset, _ = train_test_split(images, train_size=count, stratify=labels, random_state=0)
+    return subset
+
+
+def study_run(
+    method: str, augment: str, count: int, seed: int, steps: int, eval_every: int, stem: str
+) -> dict:
+    """One cell of the MNIST study: the FID and r_v curves, the final copy share and p."""
+    recipe = recipes.RECIPES[STUDY_RECIPES[method]]
+    recipe = dataclasses.replace(recipe, augment=augment, steps=steps, epochs=steps // eval_every)
+    images, (validation, _) = mnist_subset(count), kw.data.mnist("test")
+    tf.keras.utils.set_random_seed(seed)
+    gan = recipes.build_gan(
+        recipe, images.shape[1:], total_steps=steps, seed=seed, validation=augment == "ada"
+    )
+    watch = kw.callbacks.CriticOverfitting(
+        validation, images, every_n_steps=max(1, eval_every // 10) if augment == "ada" else None, seed=seed
+    )
+    quality = kw.callbacks.EvaluateEvery(["fid"], dataset="mnist", num_samples=1000, seed=seed)
+    stream = tf.data.Dataset.from_tensor_slices(images).shuffle(len(images), seed=seed).repeat()
+    stream = stream.batch(recipe.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    start = time.perf_counter()
+    history = gan.fit(stream, steps_per_epoch=eval_every, epochs=steps // eval_every, verbose=0,
+                      callbacks=[watch, quality]).history  # fmt: skip
+    seconds = time.perf_counter() - start
+    samples = np.asarray(gan.generate(1000, seed=seed))
+    copies = evaluation.memorization(samples, images, features="mnist")
+    if count < 2000:
+        kw.plots.nearest_neighbours(samples, images, f"{stem}_neighbours_{method}_{augment}_{count}.png",
+                                    features="mnist")  # fmt: skip
+    shown = [
+        (i + 1) * eval_every * recipe.critic_steps * recipe.batch_size for i in range(len(history["fid"]))
+    ]
+    return {
+        "method": method, "augment": augment, "images": count, "seed": seed, "seconds": seconds,
+        "shown": shown, "fid": history["fid"], "overfit_rv": history["overfit_rv"],
+        "augment_p": history.get("augment_p"), "copy_share": copies["copy_share"],
+        "nearest_distance_ratio": copies["nearest_distance_ratio"],
+    }  # fmt: skip
+
+
+def study_table(results: list[dict]) -> str:
+    lines = ["| method | augmentation | training digits | final FID | best FID (at images shown) | final r_v "
+             "| max r_v | final p | copy share | s |", "|" + "---|" * 10]  # fmt: skip
+    for r in results:
+        best = int(np.argmin(r["fid"]))
+        p = f"{r['augment_p'][-1]:.2f}" if r["augment_p"] else "–"
+        lines.append(
+            f"| {r['method']} | {r['augment']} | {r['images']:,} | {r['fid'][-1]:.1f} | {r['fid'][best]:.1f} "
+            f"({r['shown'][best]:,}) | {r['overfit_rv'][-1]:.2f} | {max(r['overfit_rv']):.2f} | {p} | "
+            f"{r['copy_share']:.3f} | {r['seconds']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def study_curves(results: list[dict], path: str) -> None:
+    keys = [("fid", "FID (1,000 EMA samples vs test)"), ("overfit_rv", "critic r_v on test digits"),
+            ("augment_p", "ADA p")]  # fmt: skip
+    figure = Figure(figsize=(15, 4))
+    for i, (key, title) in enumerate(keys, start=1):
+        axes = figure.add_subplot(1, 3, i)
+        for r in results:
+            if r.get(key):
+                values = r[key][-len(r["shown"]) :]  # p is logged every epoch, like the others
+                axes.plot(
+                    r["shown"], values, marker=".", label=f"{r['method']} {r['augment']} n={r['images']}"
+                )
+        axes.set_xlabel("real images shown to the critic")
+        axes.set_title(title)
+        axes.grid(alpha=0.3)
+    figure.axes[0].set_yscale("log")
+    figure.axes[0].legend(fontsize=7)
+    figure.tight_layout()
+    kw.plots.save_figure(figure, path, tight=False)
+
+
+def study(args) -> int:
+    stem = os.path.join(args.output, args.name)
+    results = []
+    for seed in range(args.seeds):
+        for method in args.methods.split(","):
+            for augment in args.augments.split(","):
+                for count in (int(n) for n in args.sizes.split(",")):
+                    result = study_run(method, augment, count, seed, args.steps, args.eval_every, stem)
+                    results.append(result)
+                    print(f"{method} {augment} n={count} seed {seed}: FID {result['fid'][-1]:.2f} (min "
+                          f"{min(result['fid']):.2f}) r_v {result['overfit_rv'][-1]:.3f} copy "
+                          f"{result['copy_share']:.3f} {result['seconds']:.0f} s", flush=True)  # fmt: skip
+                    with open(stem + ".json", "w") as f:  # after every run: a stopped job keeps its results
+                        json.dump({"args": vars(args), "runs": results}, f, indent=1)
+    text = study_table(results)
+    with open(stem + ".md", "w") as f:
+        f.write(f"`python benchmarks/limited_data.py {' '.join(sys.argv[1:])}`\n\n{text}\n")
+    study_curves(results, stem + ".png")
+    print(text)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--methods", default=",".join(METHODS), help=f"any of {', '.join(METHODS)}")
@@ -152,8 +272,18 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--from-json", action="store_true", help="only write the table and panels of <name>.json"
     )
+    parser.add_argument("--mnist", action="store_true", help="the overfitting study on real MNIST (above)")
+    parser.add_argument("--sizes", default="100,4000", help="--mnist: training digits per cell [100,4000]")
+    parser.add_argument("--steps", type=int, default=6000, help="--mnist: generator steps per run [6000]")
+    parser.add_argument(
+        "--eval-every", type=int, default=500, help="--mnist: steps between measurements [500]"
+    )
     args = parser.parse_args(argv)
     os.makedirs(args.output, exist_ok=True)
+    if args.mnist:
+        args.name = "limited_data_mnist" if args.name == "limited_data" else args.name
+        args.methods = args.methods if args.methods != ",".join(METHODS) else ",".join(STUDY_RECIPES)
+        return study(args)
     stem = os.path.join(args.output, args.name)
     results = []
     if args.from_json:

@@ -147,7 +147,10 @@ class Augmentation(Configurable):
     `__call__(images, seed)` returns T(images); `build()` creates the
     augmentation's state variables (a `GAN` tracks them, so they are saved);
     `after_critic_update(real_scores, fake_scores)` updates that state after
-    each critic update and returns the values to log under `metric_names`.
+    each critic update and returns the values to log under `metric_names`;
+    `observe_overfitting(r_v)` receives each measurement of a
+    `CriticOverfitting` callback (an augmentation that needs them sets
+    `needs_validation`, and `fit` then refuses to run without that callback).
 
     Args:
         policy: Comma-separated transform names from `POLICIES`.
@@ -185,6 +188,11 @@ class Augmentation(Configurable):
 
     def after_critic_update(self, real_scores, fake_scores) -> dict:
         return {}
+
+    needs_validation = False
+
+    def observe_overfitting(self, overfit_rv: float) -> None:
+        """Takes a measured r_v (`keras_wgangp.callbacks.CriticOverfitting`); ignored here."""
 
     def get_config(self) -> dict:
         return {"policy": self.policy}
@@ -225,6 +233,18 @@ class ADA(Augmentation):
       critics are defined up to an added constant, so their sign(D(x)) says
       where that constant drifted, not whether the critic memorised the data;
       use this statistic with them.
+    - `statistic="validation"`: the ADA paper's first heuristic, r_v =
+      (E[D(x_train)] − E[D(x_val)]) / (E[D(x_train)] − E[D(G(z))]), measured
+      on real images the critic never trains on by a
+      `keras_wgangp.callbacks.CriticOverfitting` callback in the same `fit`
+      (`fit` refuses this statistic without one). r_v is 0 when the critic
+      scores unseen reals like the training images and 1 when it scores them
+      like fakes; it is unchanged by adding a constant to the critic or
+      scaling it, so it means the same for every loss. Between measurements
+      the controller keeps integrating the last measured r_v. Its default
+      target is 0.3: about three standard deviations of r_v's measurement
+      noise above the 0 of a critic that does not overfit, and well below the
+      0.6–0.9 an overfitting critic reaches.
 
     p is a model variable (saved, restored) and logged as `augment_p`. The
     transforms are DiffAugment's (`POLICIES`), not ADA's 18-transform
@@ -232,13 +252,14 @@ class ADA(Augmentation):
     position, occlusion).
 
     Args:
-        target: The r_t the controller aims for (0.6 in the paper).
+        target: The r_t the controller aims for: None gives 0.6 (the paper's) for
+            `"real"` and `"pair"`, 0.3 for `"validation"`.
         adjust_every: Critic updates between adjustments (4 in the paper).
         speed_images: Images over which p can move from 0 to 1 (500,000 in
             the paper, sized for runs of millions of images; runs of a few
             thousand updates need about 50,000).
         policy: Comma-separated transform names from `POLICIES`.
-        statistic: `"real"` or `"pair"` (see above).
+        statistic: `"real"`, `"pair"` or `"validation"` (see above).
         initial_p: p before the first adjustment.
 
     Examples:
@@ -247,14 +268,21 @@ class ADA(Augmentation):
         >>> logs = ada.after_critic_update(keras.ops.ones(10), keras.ops.zeros(10))  # r_t = 1 > 0.6
         >>> round(float(logs["augment_p"]), 6)  # 0 + 10/100
         0.1
+        >>> ada = ADA(statistic="validation", adjust_every=1, speed_images=100)
+        >>> _ = ada.build()
+        >>> ada.observe_overfitting(0.9)  # a measured r_v above the target 0.3: p rises
+        >>> round(float(ada.after_critic_update(keras.ops.ones(10), keras.ops.ones(10))["augment_p"]), 6)
+        0.1
     """
 
     name = "ada"
     metric_names = ("augment_p",)
+    STATISTICS = ("real", "pair", "validation")
+    TARGETS = {"real": 0.6, "pair": 0.6, "validation": 0.3}
 
     def __init__(
         self,
-        target: float = 0.6,
+        target: float | None = None,
         adjust_every: int = 4,
         speed_images: int = 500_000,
         policy: str = "color,translation,cutout",
@@ -262,16 +290,23 @@ class ADA(Augmentation):
         initial_p: float = 0.0,
     ):
         super().__init__(policy)
+        if statistic not in self.STATISTICS:
+            raise ValueError(f'`statistic` must be "real", "pair" or "validation", got {statistic!r}.')
+        target = self.TARGETS[statistic] if target is None else target
         if not -1.0 <= float(target) <= 1.0:
-            raise ValueError(f"`target` must be in [-1, 1] (an expected sign), got {target!r}.")
-        if statistic not in ("real", "pair"):
-            raise ValueError(f'`statistic` must be "real" or "pair", got {statistic!r}.')
+            raise ValueError(f"`target` must be in [-1, 1], got {target!r}.")
         if not 0.0 <= float(initial_p) <= 1.0:
             raise ValueError(f"`initial_p` must be in [0, 1], got {initial_p!r}.")
         self.target, self.statistic, self.initial_p = float(target), statistic, float(initial_p)
         self.adjust_every = check_count("adjust_every", adjust_every)
         self.speed_images = check_count("speed_images", speed_images)
         self.p = None
+        self.overfit_rv = None
+
+    @property
+    def needs_validation(self) -> bool:
+        """Whether `fit` needs a `CriticOverfitting` callback to feed `observe_overfitting`."""
+        return self.statistic == "validation"
 
     def build(self) -> list:
         def variable(name, value=0.0):
@@ -283,7 +318,18 @@ class ADA(Augmentation):
         # p, and the running sum of signs, images and updates of the current interval.
         self.p = variable("augment_p", self.initial_p)
         self._interval = [variable("ada_sign_sum"), variable("ada_images"), variable("ada_updates")]
-        return [self.p, *self._interval]
+        if self.statistic != "validation":
+            return [self.p, *self._interval]
+        # The last measured r_v; the target until the first measurement, so p holds until then.
+        self.overfit_rv = variable("ada_overfit_rv", self.target)
+        return [self.p, *self._interval, self.overfit_rv]
+
+    def observe_overfitting(self, overfit_rv: float) -> None:
+        """Keeps r_v for the `"validation"` statistic (the other statistics ignore it)."""
+        if self.needs_validation:
+            if self.p is None:
+                self.build()
+            self.overfit_rv.assign(float(overfit_rv))
 
     def probability(self):
         if self.p is None:
@@ -301,7 +347,10 @@ class ADA(Augmentation):
         seen = images + ops.cast(ops.shape(real)[0], "float32")
         count = updates + 1.0
         due = count >= self.adjust_every
-        r_t = signs / ops.maximum(seen, 1.0)
+        if self.statistic == "validation":
+            r_t = ops.convert_to_tensor(self.overfit_rv)
+        else:
+            r_t = signs / ops.maximum(seen, 1.0)
         p = ops.convert_to_tensor(self.p)
         p = ops.where(due, ops.clip(p + ops.sign(r_t - self.target) * seen / self.speed_images, 0.0, 1.0), p)
         for variable, value in zip(self._interval, (signs, seen, count), strict=True):

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from keras_wgangp.diagnostics import CriticDiagnostics  # noqa: F401  (a callback, documented there)
+from keras_wgangp.overfitting import CriticOverfitting  # noqa: F401  (a callback, documented there)
 from keras_wgangp.plots import (  # noqa: F401  (their import path before plots.py)
     image_grid,
     plot_critic_contour,
@@ -24,6 +25,7 @@ from keras_wgangp.plots import (  # noqa: F401  (their import path before plots.
 __all__ = [
     "CriticContour",
     "CriticDiagnostics",
+    "CriticOverfitting",
     "EvaluateEvery",
     "SampleImages",
     "StopOnDivergence",

@@ -258,7 +258,11 @@ def check_fit_arguments(model, batch_size, kwargs: dict) -> None:
     name = type(model).__name__
     for unsupported in ("validation_data", "validation_split", "sample_weight", "class_weight"):
         if kwargs.get(unsupported):
-            raise ValueError(f"{name}.fit does not support `{unsupported}`.")
+            hint = ""
+            if unsupported.startswith("validation"):
+                hint = (" To watch the critic on held-out real images, pass keras_wgangp.callbacks."
+                        "CriticOverfitting(validation_images, train_images).")  # fmt: skip
+            raise ValueError(f"{name}.fit does not support `{unsupported}`.{hint}")
         kwargs.pop(unsupported, None)
     if model.generator_optimizer is None:
         raise RuntimeError(f"Call `compile()` on the {name} model before `fit()`.")
@@ -378,3 +382,30 @@ def _check_critic_outputs(wiring: Conditioning, outputs, n: int) -> None:
             raise ValueError(
                 f"The critic's {name} output must have shape (batch, {width}), got {tuple(output.shape)}."
             )
+
+
+def check_overfitting_watch(model, callbacks) -> None:
+    """Refuses an augmentation that steers by r_v (`ADA(statistic="validation")`) without a
+    `CriticOverfitting` callback to measure it.
+
+    Args:
+        model: The GAN.
+        callbacks: `fit`'s callbacks (or None).
+
+    Returns:
+        None.
+
+    Examples:
+        >>> class Model:
+        ...     augment = None
+        >>> check_overfitting_watch(Model(), [])
+    """
+    augment = getattr(model, "augment", None)
+    if augment is None or not augment.needs_validation:
+        return
+    if not any(getattr(callback, "observes_critic_overfitting", False) for callback in callbacks or []):
+        raise ValueError(
+            'ADA(statistic="validation") adjusts p from r_v measured on real images the critic never '
+            "trains on: pass callbacks=[keras_wgangp.callbacks.CriticOverfitting(validation_images, "
+            'train_images)] to fit, or use statistic="pair".'
+        )

@@ -221,6 +221,14 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     add("--restart", action="store_true", help="discard a checkpoint in --output instead of resuming it")
     add(
+        "--validation-split",
+        type=_FRACTION,
+        metavar="FRACTION",
+        help="hold this share of a folder's, digits' or mnist's training images out and watch the "
+        "critic overfit on them (overfit_rv in the logs and losses.png); --augment ada then steers by it "
+        "[none held out]",
+    )
+    add(
         "--skip-bad-images",
         action="store_true",
         help="leave unreadable images of a folder out, with a warning [stop and name the file]",
@@ -290,6 +298,9 @@ def _resolve(args) -> str | None:
         return f"--conditional needs labelled data: {labelled}, not {args.dataset}"
     if args.channels is not None and kind != "folder":
         return "--channels applies to image folders only"
+    if args.validation_split and kind not in ("folder", "digits"):
+        return (f"--validation-split holds images out of a folder, digits or mnist; {args.dataset} has no "
+                "fixed training set to hold out from")  # fmt: skip
     recipe = recipes.get(args.recipe or args.dataset)
     epochs_given = args.epochs is not None
     for field in dataclasses.fields(recipes.Recipe):
@@ -342,6 +353,7 @@ def _train(args) -> int:
     try:
         options = ("seed", "conditional", "conditioning", "image_size", "channels", "data_dir")
         options += ("critic_learning_rate", "verbose", "checkpoint_every", "restart", "skip_bad_images")
+        options += ("validation_split",)
         summary = training.train(
             args.dataset, recipe, args.output, **{name: getattr(args, name) for name in options}
         )

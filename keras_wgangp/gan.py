@@ -274,6 +274,7 @@ class GAN(_step.Trainer, Sampling, keras.Model):
             (4, 8)
         """
         checks.check_fit_arguments(self, batch_size, kwargs)
+        checks.check_overfitting_watch(self, callbacks)
         tracker = pipeline.EpochTracker(initial_epoch)  # the epoch seeds the shuffle: exact resumes
         dataset, (sample, sample_labels) = pipeline.make_dataset(
             x, batch_size, self.critic_steps, shuffle and tracker.epoch, y=y, num_classes=self.num_classes

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 __all__ = [
     "image_grid",
+    "nearest_neighbours",
     "plot_critic_contour",
     "plot_history",
     "save_figure",
@@ -156,9 +157,11 @@ def plot_history(history, path: str, evaluations=None) -> str:
 
     Panels: critic and generator losses; the Wasserstein estimate
     (mean D(real) − mean D(fake)); the gradient penalty and the mean
-    gradient norm at the interpolates (which should settle near 1); the
-    other logged metrics; and, with `evaluations`, one panel per quality
-    measure at the epochs it was measured.
+    gradient norm at the interpolates (which should settle near 1); with
+    `CriticOverfitting`, the critic's mean scores of training, held-out and
+    generated images and r_v (`overfit_rv`); the other logged metrics; and,
+    with `evaluations`, one panel per quality measure at the epochs it was
+    measured.
 
     Args:
         history: A `keras.callbacks.History` or its `.history` dict.
@@ -186,6 +189,12 @@ def plot_history(history, path: str, evaluations=None) -> str:
         ("losses", ["critic_loss", "generator_loss"]),
         ("Wasserstein estimate", ["wasserstein_estimate"]),
         ("gradient penalty / norm", ["gradient_penalty", "gradient_norm"]),
+        # CriticOverfitting: the mean scores, and r_v (0: unseen reals scored like training ones).
+        (
+            "critic: real train / validation / fake",
+            ["critic_real_train", "critic_real_validation", "critic_fake"],
+        ),
+        ("critic overfitting r_v", ["overfit_rv"]),
     ]
     panels = [(title, [k for k in keys if k in logs]) for title, keys in panels]
     panels = [(title, keys) for title, keys in panels if keys]
@@ -323,3 +332,66 @@ def save_image_grid(grid: np.ndarray, path: str) -> str:
     else:
         mpimg.imsave(path, grid)
     return path
+
+
+def nearest_neighbours(
+    samples: np.ndarray,
+    train_images: np.ndarray,
+    path: str,
+    num_samples: int = 8,
+    k: int = 5,
+    features=None,
+    value_range: tuple[float, float] = (-1.0, 1.0),
+) -> str:
+    """Writes the memorisation figure: each sample, then its `k` nearest training images.
+
+    One row per sample (the first `num_samples`): the sample on the left, a gap, then its
+    nearest training images, nearest first, as in BigGAN's and StudioGAN's figures. A row of
+    near-identical images is a copy.
+
+    Args:
+        samples: Generated images `(n, h, w, 1|3)`.
+        train_images: The training images, of the same shape.
+        path: Where to write the PNG.
+        num_samples: Rows (samples) to show.
+        k: Training images per row.
+        features: The space the neighbours are found in: None for pixels, a dataset name of
+            `keras_wgangp.evaluation.IMAGE_DATASETS` or a function images -> features (see
+            `keras_wgangp.evaluation.nearest_training_images`).
+        value_range: The range of the pixel values.
+
+    Returns:
+        The path written.
+
+    Examples:
+        >>> import tempfile, os
+        >>> train = np.random.default_rng(0).uniform(-1, 1, (20, 8, 8, 1))
+        >>> p = nearest_neighbours(train[:3] + 0.01, train, os.path.join(tempfile.mkdtemp(), "nn.png"), k=2)
+        >>> os.path.exists(p)
+        True
+    """
+    from keras_wgangp.evaluation.memorization import nearest_training_images
+
+    samples = np.asarray(samples, "float32")[:num_samples]
+    train_images = np.asarray(train_images, "float32")
+    if samples.ndim != 4 or samples.shape[1:] != train_images.shape[1:]:
+        raise ValueError(
+            f"nearest_neighbours needs samples and training images of one NHWC shape; got {samples.shape} "
+            f"and {train_images.shape}."
+        )
+    _, nearest = nearest_training_images(
+        samples, train_images, k=min(k, len(train_images)), features=features
+    )
+    blank = np.full_like(samples[:1], value_range[1])  # a white tile between sample and neighbours
+    rows = [
+        np.concatenate([samples[i : i + 1], blank, train_images[nearest[i]]]) for i in range(len(samples))
+    ]
+    grid = image_grid(np.concatenate(rows), value_range, columns=nearest.shape[1] + 2)
+    figure = Figure(figsize=(1.0 * (nearest.shape[1] + 2), 1.0 * len(samples) + 0.4))
+    axes = figure.add_subplot()
+    axes.imshow(
+        grid[..., 0] if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest"
+    )
+    axes.set_title("sample | nearest training images", fontsize=9)
+    axes.axis("off")
+    return save_figure(figure, path)

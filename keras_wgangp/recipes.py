@@ -223,7 +223,7 @@ def _penalty(name: str, weight):
 _LOGIT_LOSSES = ("non_saturating", "minimax", "hinge")
 
 
-def _augmentation(recipe: Recipe, critic_updates: int | None):
+def _augmentation(recipe: Recipe, critic_updates: int | None, validation: bool):
     from keras_wgangp import augment
 
     if recipe.augment != "ada":
@@ -231,6 +231,8 @@ def _augmentation(recipe: Recipe, critic_updates: int | None):
     # p may cross [0, 1] in a quarter of the run (ADA's 500k images, for runs of millions).
     images = (critic_updates or 2000) * recipe.batch_size
     statistic = "real" if recipe.loss in _LOGIT_LOSSES else "pair"
+    if validation:  # held-out images are watched: steer by r_v, which means the same for every loss
+        statistic = "validation"
     return augment.ADA(speed_images=int(min(500_000, max(1000, images // 4))), statistic=statistic)
 
 
@@ -243,6 +245,7 @@ def build_gan(
     conditioning: str = "projection",
     seed: int = 0,
     critic_learning_rate: float | None = None,
+    validation: bool = False,
 ):
     """A compiled `GAN` (a `WGANGP` for WGAN-GP) for data of one shape, from a recipe.
 
@@ -255,6 +258,9 @@ def build_gan(
         conditioning: `"projection"`, `"concat"` or `"acgan"` (with `num_classes`).
         seed: The model's seed.
         critic_learning_rate: Overrides `recipe.critic_learning_rate`.
+        validation: Held-out real images will be watched by a `CriticOverfitting`
+            callback: ADA then steers by their r_v (`statistic="validation"`) instead of
+            the recipe's loss-based statistic (`"real"` for logit losses, else `"pair"`).
 
     Returns:
         The compiled model.
@@ -306,7 +312,7 @@ def build_gan(
     if not total_steps and (recipe.lr_schedule, recipe.weight_schedule) != ("constant", "constant"):
         raise ValueError("A learning-rate or penalty-weight schedule needs `total_steps`, the run's length.")
     options = {"critic_steps": recipe.critic_steps, "seed": seed, "ema_decay": recipe.ema_decay or None}
-    options["augment"] = _augmentation(recipe, critic_updates)
+    options["augment"] = _augmentation(recipe, critic_updates, validation)
     weight = recipe.gp_weight
     if recipe.weight_schedule == "cosine":
         weight = keras.optimizers.schedules.CosineDecay(weight, critic_updates, alpha=0.1)

@@ -48,6 +48,8 @@ SUMMARY_SAMPLES = {"toy": 2500, "digits": 1000, "stacked": None}
 # Quality during training, about five times a run: what is measured, on how many samples.
 WATCHED = {"toy": (("modes_covered", "high_quality_fraction"), 2500), "digits": (("fid",), 1000)}
 STACKED_WATCH_SAMPLES = 10_000  # modes during training: fewer samples than the final 26,000
+# Training sets below this size get the copy check (copy_share, nearest_neighbours.png).
+COPY_CHECK_BELOW = 2000
 
 
 class DataError(ValueError):
@@ -158,6 +160,9 @@ class _Data:
     real_points: np.ndarray | None = None  # toys: what the critic contours draw
     per_pass: int | None = None  # generator steps in one pass over a finite dataset
     note: str | None = None
+    validation: np.ndarray | None = None  # held-out real images (--validation-split)
+    train_images: np.ndarray | None = None  # training images, for the critic watch and the copy check
+    train_count: int | None = None  # images in the training set, when it is finite
 
 
 def _toy_data(dataset, recipe, seed, conditional) -> _Data:
@@ -175,10 +180,29 @@ def _toy_data(dataset, recipe, seed, conditional) -> _Data:
     return _Data(stream, real.shape[1:], class_names=names, real_points=real[:2000])
 
 
-def _image_data(dataset, recipe, image_size, seed, conditional, channels, data_dir, skip_bad) -> _Data:
+def _hold_out(images, labels, fraction, seed):
+    """(kept images, their labels, held-out images): a fixed draw of round(fraction·n), at least 1."""
+    if not fraction:
+        return images, labels, None
+    count = max(1, round(fraction * len(images)))
+    if count >= len(images):
+        raise DataError(f"--validation-split {fraction} leaves none of the {len(images)} images to train on")
+    order = np.random.default_rng(seed).permutation(len(images))
+    kept = np.sort(order[count:])
+    return images[kept], labels[kept], images[np.sort(order[:count])]
+
+
+def _image_data(
+    dataset, recipe, image_size, seed, conditional, channels, data_dir, skip_bad, validation_split=None
+) -> _Data:
     import tensorflow as tf
 
     kind, groups = dataset_kind(dataset), recipe.batch_size * recipe.critic_steps
+    if validation_split and kind not in ("digits", "folder"):
+        raise DataError(
+            f"--validation-split holds images out of a folder, digits or mnist; {dataset} has no fixed "
+            "training set to hold out from"
+        )
     if kind == "stacked":  # an endless stream of fresh triples of training digits
         if recipe.steps is None:
             raise ValueError(f"--dataset {dataset} is an endless stream: give --steps")
@@ -206,16 +230,25 @@ def _image_data(dataset, recipe, image_size, seed, conditional, channels, data_d
             stream = data.image_folder_dataset(
                 dataset, image_size, recipe.batch_size, channels, labels=conditional, shuffle_seed=seed,
                 on_error="skip" if skip_bad else "raise", repeat=True,
+                validation_split=validation_split or 0.0,
             )  # fmt: skip
             count, grey = len(stream.file_paths), stream.num_grayscale
+            held, files = stream.validation_paths, stream.file_paths
+            if count >= COPY_CHECK_BELOW and validation_split:  # the watch needs a sample only
+                files = [files[i] for i in np.random.default_rng(seed).permutation(count)[:1024]]
+            train_images = None
+            if count < COPY_CHECK_BELOW or validation_split:
+                train_images = data.load_image_files(files, image_size, stream.channels)
             note = None
             if channels is None and 0 < grey < count:
                 note = (f"{grey} of {count} images are grayscale and were repeated to RGB "
                         "(--channels 1 makes every image grayscale)")  # fmt: skip
             shape = (image_size, image_size, stream.channels)
+            validation = data.load_image_files(held, image_size, stream.channels) if held else None
             return _Data(
-                stream, shape, class_names=stream.class_names, per_pass=-(-count // groups), note=note
-            )
+                stream, shape, class_names=stream.class_names, per_pass=-(-count // groups), note=note,
+                validation=validation, train_images=train_images, train_count=count,
+            )  # fmt: skip
         # The training split: the summary's FID is against the held-out rest.
         if dataset == "mnist":
             images, labels = data.mnist("train", image_size)
@@ -223,15 +256,18 @@ def _image_data(dataset, recipe, image_size, seed, conditional, channels, data_d
             images, labels, _, _ = data.digits_split(image_size)
     except (FileNotFoundError, ValueError, ImportError) as problem:
         raise DataError(str(problem)) from problem
+    images, labels, validation = _hold_out(images, labels, validation_split, seed)
     names = [str(d) for d in range(10)]
     if recipe.steps is None:
-        return _Data(images, images.shape[1:], labels.astype("int32"), names)
+        return _Data(images, images.shape[1:], labels.astype("int32"), names, validation=validation,
+                     train_images=images, train_count=len(images))  # fmt: skip
     # A repeated stream, shuffled with the seed: its sequence is fixed, so a resumed run skips into it.
     elements = (images, labels.astype("int32")) if conditional else images
     stream = tf.data.Dataset.from_tensor_slices(elements)
     stream = stream.shuffle(len(images), seed=seed, reshuffle_each_iteration=True).repeat()
     stream = stream.batch(recipe.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
-    return _Data(stream, images.shape[1:], class_names=names)
+    return _Data(stream, images.shape[1:], class_names=names, validation=validation, train_images=images,
+                 train_count=len(images))  # fmt: skip
 
 
 def _watch(kind: str, dataset: str, epochs: int, seed: int):
@@ -251,6 +287,31 @@ def _watch(kind: str, dataset: str, epochs: int, seed: int):
         return None
     names, count = WATCHED[kind]
     return EvaluateEvery(list(names), dataset=dataset, every_n_epochs=every, num_samples=count, seed=seed)
+
+
+def _overfitting_watch(loaded: _Data, gan, total_steps, epochs: int, seed: int):
+    """The `CriticOverfitting` of --validation-split; with ADA, also about 100 times a run, to steer p."""
+    from keras_wgangp.callbacks import CriticOverfitting
+
+    every_n_steps = None
+    if gan.augment is not None and gan.augment.needs_validation:
+        every_n_steps = max(10, (total_steps or 100 * epochs) // 100)
+    return CriticOverfitting(loaded.validation, loaded.train_images, every_n_steps=every_n_steps, seed=seed)
+
+
+def _copy_check(gan, dataset: str, train_images, path: str, seed: int) -> dict:
+    """Small training sets: the copy share of 1,000 samples, and the nearest-neighbour figure."""
+    from keras_wgangp.plots import nearest_neighbours
+
+    features = dataset if dataset in evaluation.IMAGE_DATASETS else None  # classifier features, else pixels
+    samples = gan.generate(
+        1000, seed=seed, labels=np.arange(1000) % gan.num_classes if gan.num_classes else None
+    )
+    measured = evaluation.memorization(samples, train_images, features=features)
+    nearest_neighbours(samples, train_images, path, features=features)
+    details = {"train_images": len(train_images), "samples": 1000,
+               "features": "pixels" if features is None else f"{dataset} classifier"}  # fmt: skip
+    return {"copy_share": measured["copy_share"], "memorization": measured | details}
 
 
 def _summary_sections(report: dict, conditional: bool) -> dict:
@@ -325,6 +386,7 @@ def train(
     checkpoint_every: int | None = None,
     restart: bool = False,
     skip_bad_images: bool = False,
+    validation_split: float | None = None,
 ) -> dict:
     """Trains `recipe` on `dataset` and writes every output to `output`, resuming a checkpoint there.
 
@@ -346,6 +408,10 @@ def train(
         restart: Discard a checkpoint in `output` instead of resuming it.
         skip_bad_images: Leave unreadable images of a folder out (with a
             warning) instead of stopping.
+        validation_split: Hold this share of a folder's, the digits' or
+            MNIST's training images out, and watch the critic on them
+            (`CriticOverfitting`: `overfit_rv` in the logs, `losses.png` and
+            the summary); ADA then steers by that r_v.
 
     Returns:
         The summary that was written to `summary.json`.
@@ -377,7 +443,15 @@ def train(
     else:
         image_size = image_size or default_image_size(dataset)
         loaded = _image_data(
-            dataset, recipe, image_size, seed, conditional, channels, data_dir, skip_bad_images
+            dataset,
+            recipe,
+            image_size,
+            seed,
+            conditional,
+            channels,
+            data_dir,
+            skip_bad_images,
+            validation_split,
         )
     num_classes = None
     if conditional:
@@ -409,6 +483,7 @@ def train(
     gan = recipes.build_gan(
         recipe, tuple(loaded.shape), total_steps=total_steps, num_classes=num_classes,
         conditioning=conditioning, seed=seed, critic_learning_rate=critic_learning_rate,
+        validation=loaded.validation is not None,
     )  # fmt: skip
     objective = recipes.objective_name(recipe.loss, recipe.penalty)
     what = f"conditional ({num_classes} classes, {conditioning}) " if num_classes else ""
@@ -427,6 +502,9 @@ def train(
             os.path.join(output, "samples"), num_images=64, seed=seed, every_n_epochs=plot_every
         )
     watch = _watch(kind, dataset, epochs, seed)
+    watches = [watch] if watch else []
+    if loaded.validation is not None:
+        watches.append(_overfitting_watch(loaded, gan, total_steps, epochs, seed))
     divergence = StopOnDivergence()
     checkpoint = checkpoints.Checkpoint(folder, guard=lambda: divergence.diverged is not None)
     fit_args = {} if hasattr(loaded.fit_input, "element_spec") else {"batch_size": recipe.batch_size}
@@ -435,7 +513,7 @@ def train(
     start = time.perf_counter()
     gan.fit(
         loaded.fit_input, epochs=epochs, steps_per_epoch=per_epoch, initial_epoch=initial_epoch,
-        callbacks=[monitor, *([watch] if watch else []), divergence, checkpoint], verbose=verbose, **fit_args,
+        callbacks=[monitor, *watches, divergence, checkpoint], verbose=verbose, **fit_args,
     )  # fmt: skip
     seconds = time.perf_counter() - start
     if divergence.diverged is not None:
@@ -487,6 +565,13 @@ def train(
     if kind in SUMMARY_SAMPLES:
         report = evaluation.evaluate(gan, dataset, SUMMARY_SAMPLES[kind], seed)
         summary.update(_summary_sections(report, num_classes is not None))
+    if (
+        loaded.train_count is not None
+        and loaded.train_count < COPY_CHECK_BELOW
+        and loaded.train_images is not None
+    ):
+        files["nearest_neighbours"] = os.path.join(output, "nearest_neighbours.png")
+        summary.update(_copy_check(gan, dataset, loaded.train_images, files["nearest_neighbours"], seed))
     summary["files"] = files
     checkpoints.write_json_atomic(os.path.join(output, "summary.json"), summary)
     shutil.rmtree(folder, ignore_errors=True)  # the run is complete: the outputs replace it

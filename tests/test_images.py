@@ -147,15 +147,24 @@ def test_sample_images_rgb(tmp_path):
 
 
 def test_train_digits_command(tmp_path):
+    import json
+
     from keras_wgangp.cli import main
 
     out = tmp_path / "digits"
+    # With held-out digits: the critic watch, ADA steered by it, and the copy check (< 2,000 images).
     code = main(["train", "--dataset", "digits", "--image-size", "8", "--epochs", "2", "--steps", "4",
-                 "--width", "8", "--output", str(out), "--verbose", "0"])  # fmt: skip
+                 "--width", "8", "--validation-split", "0.1", "--augment", "ada", "--output", str(out),
+                 "--verbose", "0"])  # fmt: skip
     assert code == 0
     for name in ("samples/samples_epoch_0001.png", "samples/samples_epoch_0002.png", "losses.png",
-                 "model.keras", "saved_model/saved_model.pb", "summary.json"):  # fmt: skip
+                 "model.keras", "saved_model/saved_model.pb", "summary.json",
+                 "nearest_neighbours.png"):  # fmt: skip
         assert (out / name).exists(), name
+    summary = json.loads((out / "summary.json").read_text())
+    assert np.isfinite(summary["final_metrics"]["overfit_rv"]) and "augment_p" in summary["final_metrics"]
+    assert 0.0 <= summary["copy_share"] <= 1.0
+    assert summary["memorization"]["train_images"] == 1294  # 1,438 training digits less 144 held out
 
 
 @pytest.mark.parametrize("name", ["tfds:mnist", "cifar10"])  # tfds:NAME, and an older bare name

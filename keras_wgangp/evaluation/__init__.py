@@ -12,6 +12,7 @@
 | `stacked` | `stacked_mode_coverage`, `mode_histogram` (modes, KL) and `stacked_features` |
 | `reference` | the real side of the image measures (`real_reference`), computed once and cached |
 | `neighbours` | the k-NN balls behind precision/recall and density/coverage |
+| `memorization` | `memorization` (authenticity, copy share) and `nearest_training_images` |
 | `toys` | `mode_coverage` and `mode_classifier` of the toy mixtures |
 | `class_coverage` | `class_coverage`: the classes a classifier recognises |
 | `conditional` | `conditional_accuracy` and `intra_class_fid` |
@@ -38,6 +39,7 @@ from keras_wgangp.evaluation.features import FeatureExtractor, InceptionV3Featur
 from keras_wgangp.evaluation.frechet import frechet_distance, frechet_inception_distance
 from keras_wgangp.evaluation.inception_score import InceptionV3Classifier, inception_score
 from keras_wgangp.evaluation.kid import kernel_inception_distance, kid
+from keras_wgangp.evaluation.memorization import memorization, nearest_training_images
 from keras_wgangp.evaluation.mnist import mnist_classifier
 from keras_wgangp.evaluation.precision_recall import precision_recall
 from keras_wgangp.evaluation.protocol import CLASS_CONFIDENCE, evaluate, evaluate_samples
@@ -78,10 +80,12 @@ __all__ = [
     "kernel_inception_distance",
     "kid",
     "load_statistics",
+    "memorization",
     "mode_classifier",
     "mode_histogram",
     "mnist_classifier",
     "mode_coverage",
+    "nearest_training_images",
     "precision_recall",
     "real_images",
     "real_reference",
