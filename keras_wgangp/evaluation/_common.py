@@ -33,12 +33,22 @@ def _exclusive(path: str):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+# The models this process has loaded or trained, by cache path: (file's mtime_ns and size, model).
+_LOADED: dict = {}
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    status = os.stat(path)
+    return status.st_mtime_ns, status.st_size
+
+
 def cached_model(name: str | None, train):
     """The Keras model cached as `<cache>/<name>.keras`, or `train()`'s, written there atomically.
 
     `name=None` trains without the cache. A cache file that does not load (stale or partial) is
     removed and retrained, never trusted. Parallel processes wait for one another (a lock file
-    beside the cache file), so the model is trained once.
+    beside the cache file), so the model is trained once. Within a process the model is read
+    once: later calls return the same object while the file is unchanged.
     """
     import keras
 
@@ -47,14 +57,20 @@ def cached_model(name: str | None, train):
     path = os.path.join(cache_dir(), f"{name}.keras")
     with _exclusive(path):
         if os.path.exists(path):
+            memo = _LOADED.get(path)
+            if memo is not None and memo[0] == _stamp(path):
+                return memo[1]
             try:
-                return keras.models.load_model(path)
+                model = keras.models.load_model(path)
+                _LOADED[path] = (_stamp(path), model)
+                return model
             except Exception:  # a stale or partial cache file: retrain below
                 os.remove(path)
         model = train()
         tmp = f"{path}.{os.getpid()}.tmp.keras"  # one per process: parallel runs never share one
         model.save(tmp)
         os.replace(tmp, path)  # atomic, so a reader never sees half a file
+        _LOADED[path] = (_stamp(path), model)
     return model
 
 
