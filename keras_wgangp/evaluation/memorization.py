@@ -96,13 +96,11 @@ def memorization(samples, train_images, features: str | Callable | None = None) 
             dataset's classifier features; or a function images -> `(n, d)` features.
 
     Returns:
-        A dict of floats:
-
-        - `copy_share`: the share of samples closer to their nearest training image x* than
-          x*'s own nearest other training image is;
-        - `authenticity`: 1 − `copy_share`;
-        - `nearest_distance_ratio`: the median over samples of ‖g − x*‖ / ‖x* − x**‖ (below 1
-          for most samples when the generator copies; exact copies give 0).
+        A dict of floats: `copy_share`, the share of samples closer to their nearest
+        training image x* than x*'s own nearest other training image is; `authenticity`,
+        1 − `copy_share`; and `nearest_distance_ratio`, the median over samples of
+        ‖g − x*‖ / ‖x* − x**‖ (below 1 for most samples when the generator copies; exact
+        copies give 0).
 
     Examples:
         >>> train = np.array([[0.0], [1.0], [3.0]])  # nearest-other distances 1, 1, 2
