@@ -5,14 +5,20 @@
 the epoch reached) and `run.json`, the settings of the run. Running the same
 command again resumes from it; settings that differ are refused by name.
 Every output is written to a temporary name and renamed into place, so a
-crash never leaves a half-written file that looks complete.
+crash never leaves a half-written file that looks complete; a checkpoint
+that cannot be read (a bad disk, a copy cut short) falls back to the one
+before it, or is refused with the way to start again. A write that fails (a
+full disk) keeps the last complete checkpoint and says so (`WriteFailed`).
+`RunLock` keeps a second run out of a folder that a live run is using.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
+import socket
 
 import keras
 import numpy as np
@@ -20,11 +26,14 @@ import numpy as np
 __all__ = [
     "Checkpoint",
     "CheckpointMismatch",
+    "RunLock",
+    "WriteFailed",
     "check_writable",
     "export_atomic",
     "prepare",
     "resume_epoch",
     "save_model_atomic",
+    "write_failed",
     "write_json_atomic",
 ]
 
@@ -32,7 +41,44 @@ RUN_FILE = "run.json"
 
 
 class CheckpointMismatch(ValueError):
-    """A checkpoint was written by a run with other settings."""
+    """A checkpoint was written by a run with other settings, cannot be read, or its folder is in use."""
+
+
+class WriteFailed(RuntimeError):
+    """Writing a checkpoint or an output failed (a full disk, a lost mount); what was complete is kept."""
+
+
+def write_failed(what: str, path: str, error: OSError, kept: str) -> WriteFailed:
+    """The `WriteFailed` for an `OSError` while writing `what` at `path`.
+
+    Args:
+        what: What was being written, e.g. `"the checkpoint"`.
+        path: The file being written; its folder is named.
+        error: The `OSError`.
+        kept: What survives, e.g. `"the checkpoint of epoch 3 is kept"`.
+
+    Returns:
+        The exception, to raise.
+
+    Examples:
+        >>> full = OSError(errno.ENOSPC, "No space left on device")
+        >>> print(write_failed("the model", "/run/model.keras", full, "the checkpoint is kept"))
+        could not write the model in /run (No space left on device); the checkpoint is kept:
+        free some space and rerun the same command to resume
+    """
+    reason = error.strerror or str(error) or type(error).__name__
+    fix = "free some space and " if error.errno == errno.ENOSPC else "fix the folder and "
+    return WriteFailed(
+        f"could not write {what} in {os.path.dirname(os.path.abspath(path))} ({reason}); {kept}: "
+        f"{fix}rerun the same command to resume"
+    )
+
+
+def _discard(path: str) -> None:
+    if os.path.isdir(path):
+        shutil.rmtree(path, ignore_errors=True)
+    elif os.path.exists(path):
+        os.remove(path)
 
 
 def check_writable(folder: str, flag: str = "--output") -> None:
@@ -79,11 +125,15 @@ def write_json_atomic(path: str, obj) -> str:
         {'x': 1}
     """
     tmp = f"{path}.tmp"
-    with open(tmp, "w") as handle:
-        json.dump(obj, handle, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as handle:
+            json.dump(obj, handle, indent=2)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        _discard(tmp)  # never leave half a file behind
+        raise
     return path
 
 
@@ -104,8 +154,12 @@ def save_model_atomic(model, path: str) -> str:
         True
     """
     tmp = path[: -len(".keras")] + ".tmp.keras"
-    model.save(tmp)
-    os.replace(tmp, path)
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    except OSError:
+        _discard(tmp)  # never leave half a file behind
+        raise
     return path
 
 
@@ -129,7 +183,11 @@ def export_atomic(model, path: str) -> str:
     tmp = f"{path}.tmp"
     if os.path.exists(tmp):
         shutil.rmtree(tmp)
-    model.export(tmp, verbose=False)
+    try:
+        model.export(tmp, verbose=False)
+    except OSError:
+        _discard(tmp)  # never leave half a folder behind
+        raise
     old = f"{path}.old"
     if os.path.exists(path):
         os.replace(path, old)
@@ -204,10 +262,53 @@ def prepare(folder: str, settings: dict, restart: bool = False) -> int:
                 f"{'; '.join(differences)} in the checkpoint in {folder}: rerun with the checkpoint's "
                 "flags to resume it, or add --restart to discard it"
             )
+        _check_readable(folder)
         return resume_epoch(folder) or 0
     os.makedirs(folder, exist_ok=True)
     write_json_atomic(run_file, settings)
     return 0
+
+
+WEIGHTS, METADATA = "latest.weights.h5", "training_metadata.json"  # BackupAndRestore's names
+PREVIOUS = ".bkp"  # its double checkpoint: the files of the epoch before
+
+
+def _readable(path: str) -> bool:
+    """Whether an HDF5 weights file reads back whole: every array in it."""
+    import h5py
+
+    arrays = []
+    try:
+        with h5py.File(path, "r") as handle:
+            handle.visititems(
+                lambda name, item: arrays.append(item[()]) if isinstance(item, h5py.Dataset) else None
+            )
+    except Exception:  # h5py raises OSError, KeyError or RuntimeError for cut or scrambled files
+        return False
+    return True
+
+
+def _check_readable(folder: str) -> None:
+    """Keeps a checkpoint whose weights read back; else falls back to the epoch before, or refuses."""
+    weights = os.path.join(folder, WEIGHTS)
+    if not os.path.exists(weights) or _readable(weights):
+        return
+    previous = weights + PREVIOUS
+    if os.path.exists(previous) and _readable(previous):
+        metadata = os.path.join(folder, METADATA)
+        shutil.copyfile(previous, weights)
+        if os.path.exists(metadata + PREVIOUS):
+            shutil.copyfile(metadata + PREVIOUS, metadata)
+        print(
+            f"note: the newest checkpoint in {folder} cannot be read (cut short or damaged); resuming "
+            f"from the one before it, epoch {resume_epoch(folder) or 0}.",
+            flush=True,
+        )
+        return
+    raise CheckpointMismatch(
+        f"the checkpoint in {folder} cannot be read (cut short or damaged, and no readable one before "
+        "it): add --restart to discard it and train from the start"
+    )
 
 
 class Checkpoint(keras.callbacks.BackupAndRestore):
@@ -249,7 +350,96 @@ class Checkpoint(keras.callbacks.BackupAndRestore):
         super().on_epoch_end(epoch, logs)
 
     def _save_model(self):
+        # BackupAndRestore's files, each written under a temporary name and renamed into place:
+        # a crash or a full disk mid-write leaves the last complete checkpoint as it was.
         if self.guard():
             return
-        super()._save_model()
-        write_json_atomic(self._history_path, self.history)
+        os.makedirs(self.backup_dir, exist_ok=True)
+        weights, metadata = self._weights_path, self._training_metadata_path
+        tmp = os.path.join(self.backup_dir, "saving.weights.h5")
+        try:
+            self.model.save_weights(tmp, overwrite=True)
+            for path in (weights, metadata):  # the epoch before, for a file damaged later
+                if os.path.exists(path):
+                    shutil.copyfile(path, path + ".bkp.tmp")
+                    os.replace(path + ".bkp.tmp", path + PREVIOUS)
+            os.replace(tmp, weights)
+            write_json_atomic(metadata, {"epoch": self._current_epoch, "batch": self._last_batch_seen})
+            write_json_atomic(self._history_path, self.history)
+        except OSError as error:
+            for path in (tmp, weights + ".bkp.tmp", metadata + ".bkp.tmp"):
+                _discard(path)
+            done = resume_epoch(self.backup_dir)
+            kept = f"the checkpoint of epoch {done} is kept" if done else "no epoch had been checkpointed"
+            raise write_failed("the checkpoint", weights, error, kept) from None
+
+
+class RunLock:
+    """Keeps one run at a time in an output folder: `with RunLock(folder): ...`.
+
+    Entering writes `<folder>/.keras-wgangp.lock` with the process id and host; a second run
+    that finds the file of a live process refuses at once (`CheckpointMismatch`, naming the
+    folder and that process), before touching anything. A lock left by a process that has
+    ended (killed, crashed) is taken over. Leaving removes the file.
+
+    Args:
+        folder: The output folder (created if needed).
+
+    Examples:
+        >>> import tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> with RunLock(folder):
+        ...     os.path.exists(os.path.join(folder, ".keras-wgangp.lock"))
+        True
+        >>> os.path.exists(os.path.join(folder, ".keras-wgangp.lock"))
+        False
+    """
+
+    NAME = ".keras-wgangp.lock"
+
+    def __init__(self, folder: str):
+        self.folder = folder
+        self.path = os.path.join(folder, self.NAME)
+
+    def _holder(self) -> int | None:
+        """The live process holding the lock, or None (no lock, or a stale one)."""
+        try:
+            with open(self.path) as handle:
+                held = json.load(handle)
+            pid, host = int(held["pid"]), held.get("host")
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # unreadable: a lock cut short by a crash
+        if host != socket.gethostname():
+            return pid  # another machine's process cannot be checked from here: assume it lives
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            return pid  # alive, another user's
+        return pid
+
+    def __enter__(self):
+        os.makedirs(self.folder, exist_ok=True)
+        content = json.dumps({"pid": os.getpid(), "host": socket.gethostname()})
+        for _ in range(2):  # a stale lock is removed once, then taken
+            try:
+                descriptor = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                pid = self._holder()
+                if pid is not None and pid != os.getpid():
+                    raise CheckpointMismatch(
+                        f"--output {self.folder!r} is in use by another run (process {pid}); wait for it "
+                        "to finish, stop it, or choose another --output"
+                    ) from None
+                _discard(self.path)
+                continue
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(content)
+            return self
+        raise CheckpointMismatch(f"--output {self.folder!r}: could not take its lock file {self.path}")
+
+    def __exit__(self, *exc):
+        if self._holder() == os.getpid():
+            _discard(self.path)
+        return False

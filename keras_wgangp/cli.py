@@ -20,7 +20,7 @@ import math
 import os
 import sys
 
-from keras_wgangp import losses, penalties, recipes
+from keras_wgangp import checkpoints, losses, penalties, recipes
 from keras_wgangp.architectures import IMAGE_SIZES
 from keras_wgangp.data import DIGITS_SIZES, MNIST_SIZES, TOY_DATASETS
 from keras_wgangp.training import TFDS_DATASETS, TFDS_PREFIX, dataset_kind
@@ -340,6 +340,29 @@ def _error(message, code: int) -> int:
     return code
 
 
+class _sigterm_interrupts:
+    """SIGTERM (what job schedulers send before killing) raises KeyboardInterrupt, like Ctrl-C."""
+
+    def _interrupt(self, signum, frame):
+        raise KeyboardInterrupt
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():  # handlers live in the main thread
+            self.previous = signal.signal(signal.SIGTERM, self._interrupt)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+        return False
+
+
 def _train(args) -> int:
     error = _resolve(args)
     if error:
@@ -354,10 +377,17 @@ def _train(args) -> int:
         options = ("seed", "conditional", "conditioning", "image_size", "channels", "data_dir")
         options += ("critic_learning_rate", "verbose", "checkpoint_every", "restart", "skip_bad_images")
         options += ("validation_split",)
-        summary = training.train(
-            args.dataset, recipe, args.output, **{name: getattr(args, name) for name in options}
-        )
-    except training.DataError as problem:
+        checkpoints.check_writable(args.output)
+        with checkpoints.RunLock(args.output), _sigterm_interrupts():  # one run at a time in a folder
+            summary = training.train(
+                args.dataset, recipe, args.output, **{name: getattr(args, name) for name in options}
+            )
+    except KeyboardInterrupt:  # Ctrl-C, or a scheduler's SIGTERM
+        folder = os.path.join(args.output, "checkpoint")
+        done = checkpoints.resume_epoch(folder)
+        kept = f"the checkpoint of epoch {done} in {folder} is kept" if done else "no epoch had finished"
+        return _error(f"interrupted; {kept}: rerun the same command to resume", 1)
+    except (training.DataError, checkpoints.WriteFailed) as problem:
         return _error(problem, 1)
     except ValueError as problem:
         return _error(problem, 2)

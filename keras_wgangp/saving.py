@@ -87,7 +87,7 @@ def load_model(filepath: str, compile: bool = True):
             "WGANGP or GAN; load it with keras.models.load_model instead."
         )
     try:
-        model = keras.models.load_model(filepath, compile=compile)
+        model = keras.models.load_model(filepath, compile=compile, safe_mode=True)  # never run its code
     except Exception as error:
         raise ValueError(f"Could not load the {class_name} model in {filepath!r}: {error}") from error
     if not isinstance(model, GAN):

@@ -544,8 +544,13 @@ def train(
         files["critic_contour"] = monitor.plot(os.path.join(output, "critic_contour.png"), title=dataset)
     else:
         files["samples"] = monitor.paths[-1] if monitor.paths else None
-    checkpoints.save_model_atomic(gan, files["model"])
-    checkpoints.export_atomic(gan, files["saved_model"])
+    try:
+        checkpoints.save_model_atomic(gan, files["model"])
+        checkpoints.export_atomic(gan, files["saved_model"])
+    except OSError as error:  # a full disk: the checkpoint of the finished run stays
+        raise checkpoints.write_failed(
+            "the model", files["model"], error, f"the checkpoint in {folder} is kept"
+        ) from None
     summary = {
         "dataset": dataset,
         "architecture": recipe.architecture,
@@ -573,6 +578,11 @@ def train(
         files["nearest_neighbours"] = os.path.join(output, "nearest_neighbours.png")
         summary.update(_copy_check(gan, dataset, loaded.train_images, files["nearest_neighbours"], seed))
     summary["files"] = files
-    checkpoints.write_json_atomic(os.path.join(output, "summary.json"), summary)
+    try:
+        checkpoints.write_json_atomic(os.path.join(output, "summary.json"), summary)
+    except OSError as error:
+        raise checkpoints.write_failed(
+            "summary.json", output + "/", error, f"the checkpoint in {folder} is kept"
+        ) from None
     shutil.rmtree(folder, ignore_errors=True)  # the run is complete: the outputs replace it
     return summary

@@ -241,6 +241,8 @@ def load_image_folder(
     paths, labels, class_names = folder_layout(directory)
     side = int(image_size)
     decode = _decoder(side)
+    for path, problem in _oversized(paths, MAX_IMAGE_PIXELS).items():
+        raise ValueError(f"Could not read the image {path!r}: {problem}. Replace or remove the file.")
 
     batch = 256
     dataset = (
@@ -285,12 +287,48 @@ def load_image_folder(
     return images, labels, class_names
 
 
-def _scan(paths: list[str], side: int) -> tuple[np.ndarray, np.ndarray]:
-    """One parallel decoding pass: which files decode, and which of those are grey."""
+# PIL's decompression-bomb bound (Image.MAX_IMAGE_PIXELS, about 89.5 megapixels).
+MAX_IMAGE_PIXELS = 89_478_485
+
+
+def _oversized(paths: list[str], max_pixels: int | None) -> dict[str, str]:
+    """The files whose header declares more than `max_pixels` pixels, with the reason: read from
+    the header alone (PIL), so a decompression bomb is refused before anything decodes it."""
+    import warnings
+
+    from PIL import Image
+
+    if max_pixels is None:
+        return {}
+    found = {}
+    for path in paths:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                with Image.open(path) as image:
+                    width, height = image.size  # the header only: nothing is decoded here
+            pixels = width * height
+        except Image.DecompressionBombError as error:  # PIL's own refusal, at twice its bound
+            declared = re.search(r"\((\d+) pixels\)", str(error))
+            pixels = int(declared.group(1)) if declared else max_pixels + 1
+        except Exception:  # PIL cannot parse it: the decoding pass names what is wrong
+            continue
+        if pixels > max_pixels:
+            found[path] = (
+                f"it declares {pixels:,} pixels, over the bound of {max_pixels:,} (max_pixels; a "
+                "decompression bomb?)"
+            )
+    return found
+
+
+def _scan(paths: list[str], side: int, skip=()) -> tuple[np.ndarray, np.ndarray]:
+    """One parallel decoding pass: which files decode, and which of those are grey (`skip`: never decoded)."""
     import tensorflow as tf
 
     decode = _decoder(side)
-    dataset = tf.data.Dataset.from_tensor_slices((np.arange(len(paths)), paths))
+    skip = set(skip)
+    rows = np.array([i for i, path in enumerate(paths) if path not in skip], "int64")
+    dataset = tf.data.Dataset.from_tensor_slices((rows, [paths[i] for i in rows]))
     dataset = dataset.map(lambda i, path: (i, decode(path)[1]), num_parallel_calls=tf.data.AUTOTUNE)
     dataset = dataset.apply(tf.data.experimental.ignore_errors()).batch(1024)
     readable, grey = np.zeros(len(paths), bool), np.zeros(len(paths), bool)
@@ -311,6 +349,7 @@ def image_folder_dataset(
     shuffle_buffer: int = 2048,
     repeat: bool = False,
     validation_split: float = 0.0,
+    max_pixels: int | None = MAX_IMAGE_PIXELS,
 ):
     """A streaming `tf.data` pipeline over a folder of images, in bounded memory.
 
@@ -345,6 +384,10 @@ def image_folder_dataset(
             stream (a fixed draw by `shuffle_seed`, at least one file), for
             watching the critic on images it never trains on
             (`load_image_files(dataset.validation_paths, ...)` reads them).
+        max_pixels: Files whose header declares more pixels than this are
+            unreadable (refused by name, or skipped with `on_error="skip"`)
+            before anything decodes them: a 50 KB PNG can declare 20,000 ×
+            20,000 pixels. PIL's bound by default; None checks nothing.
 
     Returns:
         A `tf.data.Dataset` of float32 batches `(batch, s, s, channels)` in
@@ -371,10 +414,11 @@ def image_folder_dataset(
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}.")
     paths, class_ids, class_names = folder_layout(directory)
     side = int(image_size)
-    readable, grey = _scan(paths, side)
+    oversized = _oversized(paths, max_pixels)
+    readable, grey = _scan(paths, side, skip=oversized)
     unreadable = [path for path, ok in zip(paths, readable, strict=True) if not ok]
     if unreadable:
-        problem = _decode_one(unreadable[0]) or "it cannot be decoded"
+        problem = oversized.get(unreadable[0]) or _decode_one(unreadable[0]) or "it cannot be decoded"
         others = f" ({len(unreadable) - 1} more unreadable file(s))" if len(unreadable) > 1 else ""
         if on_error == "raise":
             raise ValueError(

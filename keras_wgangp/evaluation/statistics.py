@@ -102,7 +102,7 @@ def load_statistics(path: str) -> FeatureStatistics:
     """
     path = os.fspath(path)
     try:
-        with np.load(path) as data:
+        with np.load(path, allow_pickle=False) as data:  # a file from elsewhere never runs code
             return FeatureStatistics(data["mean"], data["covariance"], int(data["count"]))
     except (OSError, KeyError, ValueError) as error:
         raise ValueError(
