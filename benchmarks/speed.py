@@ -459,6 +459,7 @@ def main(argv=None) -> int:
             name: float("nan") if args.no_memory else peak_memory_mb(workload, name, args) for name in names
         }
         w = WORKLOADS[workload]
+        first = len(lines)  # this workload's table starts here
         lines.append(f"\n{workload}: batch {w['batch']}, {w['critic_steps']} critic steps, "
                      f"{repeats} repeats x {n} steps")  # fmt: skip
         base = "ours" if "ours" in names else names[0]  # the ratio column's reference
@@ -475,7 +476,7 @@ def main(argv=None) -> int:
             paired = [a / b for a, b in zip(timings["ours_proc"], timings["ours_ref"], strict=True)]
             lines.append(f"ours_proc / ours_ref: median of paired ratios {statistics.median(paired):.3f} "
                          f"(each repeat: {', '.join(f'{r:.3f}' for r in paired)})")  # fmt: skip
-        print("\n".join(lines[-(4 + len(names)) :]), flush=True)
+        print("\n".join(lines[first:]), flush=True)  # this table only, once per contestant
     device = "GPU" if tf.config.list_physical_devices("GPU") else f"{os.cpu_count()} CPU cores"
     versions = f"TensorFlow {tf.__version__}, Keras {keras.__version__}"
     for module in ("jax", "torch"):
