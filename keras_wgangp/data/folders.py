@@ -330,7 +330,7 @@ def _scan(paths: list[str], side: int, skip=()) -> tuple[np.ndarray, np.ndarray]
     rows = np.array([i for i, path in enumerate(paths) if path not in skip], "int64")
     dataset = tf.data.Dataset.from_tensor_slices((rows, [paths[i] for i in rows]))
     dataset = dataset.map(lambda i, path: (i, decode(path)[1]), num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = dataset.apply(tf.data.experimental.ignore_errors()).batch(1024)
+    dataset = dataset.ignore_errors().batch(1024)
     readable, grey = np.zeros(len(paths), bool), np.zeros(len(paths), bool)
     for index, is_grey in dataset.as_numpy_iterator():
         readable[index], grey[index] = True, is_grey
