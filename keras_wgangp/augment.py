@@ -242,9 +242,10 @@ class ADA(Augmentation):
       like fakes; it is unchanged by adding a constant to the critic or
       scaling it, so it means the same for every loss. Between measurements
       the controller keeps integrating the last measured r_v. Its default
-      target is 0.3: about three standard deviations of r_v's measurement
-      noise above the 0 of a critic that does not overfit, and well below the
-      0.6–0.9 an overfitting critic reaches.
+      target is 0.3, measured on real MNIST with R3GAN
+      (`benchmarks/limited_data.py --mnist`): on all 4,000 training digits
+      r_v stayed below 0.18 for 3,000 generator steps, while on 100 digits
+      it passed 0.5 within the first 300 and reached 1.17.
 
     p is a model variable (saved, restored) and logged as `augment_p`. The
     transforms are DiffAugment's (`POLICIES`), not ADA's 18-transform
