@@ -223,12 +223,11 @@ def study_curves(results: list[dict], path: str) -> None:
     figure = Figure(figsize=(15, 4))
     for i, (key, title) in enumerate(keys, start=1):
         axes = figure.add_subplot(1, 3, i)
-        for r in results:
+        for j, r in enumerate(results):  # one colour per cell in every panel
             if r.get(key):
                 values = r[key][-len(r["shown"]) :]  # p is logged every epoch, like the others
-                axes.plot(
-                    r["shown"], values, marker=".", label=f"{r['method']} {r['augment']} n={r['images']}"
-                )
+                label = f"{r['method']} {r['augment']} n={r['images']}"
+                axes.plot(r["shown"], values, marker=".", color=f"C{j}", label=label)
         axes.set_xlabel("real images shown to the critic")
         axes.set_title(title)
         axes.grid(alpha=0.3)
