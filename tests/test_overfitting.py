@@ -100,12 +100,17 @@ def test_ada_validation_statistic_moves_p_by_the_sign_of_the_measured_rv():
 
 
 def test_ada_validation_needs_the_watch_steers_p_under_fit_and_saves_rv(tmp_path):
-    A = kw.architectures
+    # Tiny dense networks on 4x4 images: ADA needs images, not convolutions (quick to compile on JAX).
+    layers = keras.layers
+    generator = keras.Sequential(
+        [keras.Input((4,)), layers.Dense(16, activation="tanh"), layers.Reshape((4, 4, 1))]
+    )
+    critic = keras.Sequential([keras.Input((4, 4, 1)), layers.Flatten(), layers.Dense(8, activation="relu"),
+                               layers.Dense(1)])  # fmt: skip
     ada = augment.ADA(statistic="validation", adjust_every=1, speed_images=64)
-    gan = kw.GAN(A.dcgan_generator(8, (8, 8, 1), filters=4), A.dcgan_critic((8, 8, 1), filters=4),
-                 loss="wasserstein", penalty="gp", seed=0, augment=ada)  # fmt: skip
+    gan = kw.GAN(generator, critic, loss="wasserstein", penalty="gp", seed=0, augment=ada)
     gan.compile()
-    real = np.random.default_rng(0).uniform(-1, 1, (48, 8, 8, 1)).astype("float32")
+    real = np.random.default_rng(0).uniform(-1, 1, (48, 4, 4, 1)).astype("float32")
     before = [to_numpy(v) for v in gan.critic.trainable_variables]
     with pytest.raises(ValueError, match="CriticOverfitting"):
         gan.fit(real, batch_size=8, verbose=0)

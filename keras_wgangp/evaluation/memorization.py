@@ -45,6 +45,18 @@ def _features(images, features) -> np.ndarray:
     )
 
 
+def _both(samples, train_images, features) -> tuple[np.ndarray, np.ndarray]:
+    """The samples' and the training images' features, checked to have the same size."""
+    train = _features(train_images, features)
+    fake = _features(samples, features)
+    if fake.shape[1] != train.shape[1]:
+        raise ValueError(
+            f"samples and train_images differ in shape: {fake.shape[1]} vs {train.shape[1]} values per "
+            "example; pass images of the training set's shape."
+        )
+    return fake, train
+
+
 def _neighbours(sample_features, train_features, k: int) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.neighbors import NearestNeighbors
 
@@ -73,15 +85,9 @@ def nearest_training_images(
         >>> indices.tolist()
         [[1, 0], [2, 1]]
     """
-    train = _features(train_images, features)
+    fake, train = _both(samples, train_images, features)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= len(train):
         raise ValueError(f"k must be an integer from 1 to the {len(train)} training images, got {k!r}.")
-    fake = _features(samples, features)
-    if fake.shape[1] != train.shape[1]:
-        raise ValueError(
-            f"samples and train_images differ in shape: {fake.shape[1]} vs {train.shape[1]} values per "
-            "example; pass images of the training set's shape."
-        )
     return _neighbours(fake, train, int(k))
 
 
@@ -111,15 +117,9 @@ def memorization(samples, train_images, features: str | Callable | None = None) 
         >>> round(result["copy_share"], 4), result["nearest_distance_ratio"]  # the median of 0.2, 0.25, 3.5
         (0.6667, 0.25)
     """
-    train = _features(train_images, features)
+    fake, train = _both(samples, train_images, features)
     if len(train) < 2:
         raise ValueError(f"memorization needs at least 2 training images, got {len(train)}.")
-    fake = _features(samples, features)
-    if fake.shape[1] != train.shape[1]:
-        raise ValueError(
-            f"samples and train_images differ in shape: {fake.shape[1]} vs {train.shape[1]} values per "
-            "example; pass images of the training set's shape."
-        )
     # Each training image's distance to its nearest other one (column 0 is itself).
     own = _neighbours(train, train, 2)[0][:, 1]
     distances, nearest = _neighbours(fake, train, 1)
