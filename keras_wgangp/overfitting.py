@@ -234,8 +234,11 @@ class CriticOverfitting(keras.callbacks.Callback):
             self._measure_now(self._epoch + 1)
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every_n_epochs == 0:
+        just_measured = bool(self.record["step"]) and self.record["step"][-1] == self._step()
+        if (epoch + 1) % self.every_n_epochs == 0 and not just_measured:
             values = self._measure_now(epoch + 1)
+        elif just_measured:  # this step's measurement already ran: the epoch's logs reuse it
+            values = self._latest
         elif self.every_n_steps is not None and self._latest is not None:
             values = self._latest
         else:

@@ -136,3 +136,13 @@ def test_ada_validation_needs_the_watch_steers_p_under_fit_and_saves_rv(tmp_path
     assert loaded.augment.statistic == "validation"
     assert float(to_numpy(loaded.augment.p)) == float(to_numpy(gan.augment.p))
     assert float(to_numpy(loaded.augment.overfit_rv)) == 1.0
+
+
+def test_a_step_measurement_at_the_end_of_an_epoch_is_not_taken_twice():
+    A = kw.architectures
+    gan = kw.WGANGP(A.mlp_generator(units=8, depth=1), A.mlp_critic(units=8, depth=1), critic_steps=1)
+    gan.compile()
+    data = kw.data.toy_samples("8gaussians", 320, seed=0)  # 256 examples: 4 steps of 64 per epoch
+    watch = CriticOverfitting(data[:64], data[64:], num_images=32, every_n_steps=2)
+    history = gan.fit(data[64:], epochs=2, verbose=0, callbacks=[watch]).history
+    assert watch.record["step"] == [2, 4, 6, 8] and len(history["overfit_rv"]) == 2
