@@ -197,7 +197,7 @@ def study_run(
     ]
     return {
         "method": method, "augment": augment, "images": count, "seed": seed, "seconds": seconds,
-        "shown": shown, "fid": history["fid"], "overfit_rv": history["overfit_rv"],
+        "steps": steps, "shown": shown, "fid": history["fid"], "overfit_rv": history["overfit_rv"],
         "augment_p": history.get("augment_p"), "copy_share": copies["copy_share"],
         "nearest_distance_ratio": copies["nearest_distance_ratio"],
     }  # fmt: skip
@@ -218,42 +218,56 @@ def study_table(results: list[dict]) -> str:
 
 
 def study_curves(results: list[dict], path: str) -> None:
+    """A row of FID, r_v and p per method: colour by augmentation, solid for the smallest set."""
     keys = [("fid", "FID (1,000 EMA samples vs test)"), ("overfit_rv", "critic r_v on test digits"),
             ("augment_p", "ADA p")]  # fmt: skip
-    figure = Figure(figsize=(15, 4))
-    for i, (key, title) in enumerate(keys, start=1):
-        axes = figure.add_subplot(1, 3, i)
-        for j, r in enumerate(results):  # one colour per cell in every panel
-            if r.get(key):
+    methods = sorted({r["method"] for r in results})
+    smallest = min(r["images"] for r in results)
+    figure = Figure(figsize=(15, 4 * len(methods)))
+    for row, method in enumerate(methods):
+        for i, (key, title) in enumerate(keys, start=1):
+            axes = figure.add_subplot(len(methods), 3, row * 3 + i)
+            for r in (r for r in results if r["method"] == method and r.get(key)):
                 values = r[key][-len(r["shown"]) :]  # p is logged every epoch, like the others
-                label = f"{r['method']} {r['augment']} n={r['images']}"
-                axes.plot(r["shown"], values, marker=".", color=f"C{j}", label=label)
-        axes.set_xlabel("real images shown to the critic")
-        axes.set_title(title)
-        axes.grid(alpha=0.3)
-    figure.axes[0].set_yscale("log")
-    figure.axes[0].legend(fontsize=7)
+                axes.plot(r["shown"], values, marker=".", color=f"C{STUDY_AUGMENTS.index(r['augment'])}",
+                          linestyle="-" if r["images"] == smallest else "--",
+                          label=f"{r['augment']} n={r['images']:,}")  # fmt: skip
+            axes.set_xlabel("real images shown to the critic")
+            axes.set_title(f"{method}: {title}")
+            axes.grid(alpha=0.3)
+            if key == "fid":
+                axes.set_yscale("log")
+                axes.legend(fontsize=7)
     figure.tight_layout()
     kw.plots.save_figure(figure, path, tight=False)
 
 
 def study(args) -> int:
     stem = os.path.join(args.output, args.name)
-    results = []
+    results, commands = [], []
+    if args.append and os.path.exists(stem + ".json"):  # earlier cells stay; only the missing ones run
+        with open(stem + ".json") as f:
+            earlier = json.load(f)
+        results, commands = earlier["runs"], earlier.get("commands", [])
+    commands.append("python benchmarks/limited_data.py " + " ".join(sys.argv[1:]))
+    done = {(r["method"], r["augment"], r["images"], r["seed"]) for r in results}
     for seed in range(args.seeds):
         for method in args.methods.split(","):
             for augment in args.augments.split(","):
                 for count in (int(n) for n in args.sizes.split(",")):
+                    if (method, augment, count, seed) in done:
+                        continue
                     result = study_run(method, augment, count, seed, args.steps, args.eval_every, stem)
                     results.append(result)
                     print(f"{method} {augment} n={count} seed {seed}: FID {result['fid'][-1]:.2f} (min "
                           f"{min(result['fid']):.2f}) r_v {result['overfit_rv'][-1]:.3f} copy "
                           f"{result['copy_share']:.3f} {result['seconds']:.0f} s", flush=True)  # fmt: skip
                     with open(stem + ".json", "w") as f:  # after every run: a stopped job keeps its results
-                        json.dump({"args": vars(args), "runs": results}, f, indent=1)
+                        json.dump({"commands": commands, "runs": results}, f, indent=1)
+    results.sort(key=lambda r: (r["method"], r["images"], STUDY_AUGMENTS.index(r["augment"]), r["seed"]))
     text = study_table(results)
     with open(stem + ".md", "w") as f:
-        f.write(f"`python benchmarks/limited_data.py {' '.join(sys.argv[1:])}`\n\n{text}\n")
+        f.write("".join(f"`{c}`\n\n" for c in commands) + text + "\n")
     study_curves(results, stem + ".png")
     print(text)
     return 0
@@ -276,6 +290,9 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=6000, help="--mnist: generator steps per run [6000]")
     parser.add_argument(
         "--eval-every", type=int, default=500, help="--mnist: steps between measurements [500]"
+    )
+    parser.add_argument(
+        "--append", action="store_true", help="--mnist: keep the cells of <name>.json and run only the others"
     )
     args = parser.parse_args(argv)
     os.makedirs(args.output, exist_ok=True)

@@ -101,6 +101,29 @@ def test_load_image_folder_reads_every_format_and_the_full_range(tmp_path):
     np.testing.assert_allclose(images[[0, 3], ..., 0], lossless[:2], atol=0.1)
 
 
+def test_resizing_averages_areas_when_shrinking_and_is_bilinear_when_enlarging(tmp_path):
+    # A 4×4 grey image of 2×2 blocks shrinks to the blocks' means; a 2×2 one enlarges bilinearly
+    # (half-pixel centres: edge rows repeat, the middle ones are 1/4-3/4 blends).
+    blocks = np.array([[0, 100, 50, 50], [100, 200, 50, 50], [255, 255, 10, 30], [255, 255, 20, 40]])
+    os.makedirs(tmp_path / "big")
+    Image.fromarray(blocks.astype("uint8")).save(tmp_path / "big" / "a.png")
+    means = np.array([[100.0, 50.0], [255.0, 25.0]])
+    images, _, _ = load_image_folder(tmp_path / "big", image_size=2)
+    np.testing.assert_allclose(images[0, ..., 0], means / 127.5 - 1.0, atol=1e-6)
+    os.makedirs(tmp_path / "small")
+    Image.fromarray(np.array([[0, 200], [100, 40]], "uint8")).save(tmp_path / "small" / "a.png")
+    row = lambda a, b: [a, 0.75 * a + 0.25 * b, 0.25 * a + 0.75 * b, b]  # noqa: E731
+    top, bottom = np.array(row(0, 200)), np.array(row(100, 40))
+    enlarged = np.array(row(top, bottom))
+    images, _, _ = load_image_folder(tmp_path / "small", image_size=4)
+    np.testing.assert_allclose(images[0, ..., 0], enlarged / 127.5 - 1.0, atol=1e-5)
+    # A folder of both: the stream decides per image, as the in-memory loader does.
+    os.rename(tmp_path / "small" / "a.png", tmp_path / "big" / "b.png")
+    images, _, _ = load_image_folder(tmp_path / "big", image_size=3)
+    stream = kw.data.image_folder_dataset(tmp_path / "big", 3, shuffle_seed=None)
+    np.testing.assert_array_equal(np.concatenate(list(stream.as_numpy_iterator())), images)
+
+
 def test_load_image_folder_without_subfolders_is_one_class(tmp_path):
     imsave(str(tmp_path / "a.png"), np.zeros((8, 8)), cmap="gray")
     images, labels, names = load_image_folder(str(tmp_path), image_size=8)

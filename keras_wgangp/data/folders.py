@@ -163,17 +163,51 @@ def folder_layout(directory: str | os.PathLike) -> tuple[list[str], np.ndarray, 
     return paths, labels, class_names
 
 
+def _resize(pixels, side: int, shrinking: bool | None = None):
+    """Area averaging when shrinking (antialiased, and as fast as plain bilinear), else bilinear.
+
+    `shrinking`: whether every image is at least `side` pixels each way (known from the scan, so
+    no per-image branch is paid), or None to decide per image.
+    """
+    import tensorflow as tf
+
+    def area():
+        return tf.image.resize(pixels, (side, side), method="area")
+
+    def bilinear():
+        return tf.image.resize(pixels, (side, side), method="bilinear", antialias=True)
+
+    if shrinking is None:
+        shape = tf.shape(pixels)
+        image = tf.cond(tf.logical_and(shape[0] >= side, shape[1] >= side), area, bilinear)
+    else:
+        image = area() if shrinking else bilinear()
+    return tf.ensure_shape(image, (side, side, 3))
+
+
 def _decoder(side: int):
     """path -> (RGB pixels resized to side × side, in [0, 255] as float32; whether the image is grey)."""
     import tensorflow as tf
 
     def decode(path):
         pixels = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-        grey = tf.reduce_all(pixels[..., :1] == pixels)
-        image = tf.image.resize(pixels, (side, side), method="bilinear", antialias=True)
-        return tf.ensure_shape(image, (side, side, 3)), grey
+        return _resize(pixels, side), _is_grey(pixels)
 
     return decode
+
+
+def _is_grey(pixels):
+    """Whether red, green and blue are equal in every pixel."""
+    import tensorflow as tf
+
+    return tf.reduce_all(pixels[..., :1] == pixels)
+
+
+def _to_unit(images):
+    """[0, 255] -> [-1, 1]; resizing can overshoot [0, 255] a hair."""
+    import tensorflow as tf
+
+    return tf.clip_by_value(images / 127.5 - 1.0, -1.0, 1.0)
 
 
 def load_image_folder(
@@ -192,8 +226,9 @@ def load_image_folder(
 
     Files ending in .bmp, .gif, .jpeg, .jpg or .png (any case) are decoded
     with `tf.io.decode_image` (a GIF gives its first frame; transparency is
-    dropped), resized to `image_size` × `image_size` (bilinear with
-    antialiasing, like `load_tfds`; the aspect ratio is not kept) and
+    dropped), resized to `image_size` × `image_size` (area averaging when
+    shrinking, which antialiases; bilinear when enlarging; the aspect ratio
+    is not kept) and
     scaled to [−1, 1]. The reference architectures take sides 8, 16, 28,
     32 and 64.
 
@@ -321,20 +356,24 @@ def _oversized(paths: list[str], max_pixels: int | None) -> dict[str, str]:
     return found
 
 
-def _scan(paths: list[str], side: int, skip=()) -> tuple[np.ndarray, np.ndarray]:
-    """One parallel decoding pass: which files decode, and which of those are grey (`skip`: never decoded)."""
+def _scan(paths: list[str], side: int, skip=()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One parallel decoding pass: which files decode, which of those are grey, and which are at
+    least `side` pixels each way (`skip`: never decoded)."""
     import tensorflow as tf
 
-    decode = _decoder(side)
+    def check(i, path):  # decoding is what can fail; the resize of a decoded image cannot
+        pixels = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+        return i, _is_grey(pixels), tf.reduce_min(tf.shape(pixels)[:2]) >= side
+
     skip = set(skip)
     rows = np.array([i for i, path in enumerate(paths) if path not in skip], "int64")
     dataset = tf.data.Dataset.from_tensor_slices((rows, [paths[i] for i in rows]))
-    dataset = dataset.map(lambda i, path: (i, decode(path)[1]), num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.map(check, num_parallel_calls=tf.data.AUTOTUNE)
     dataset = dataset.ignore_errors().batch(1024)
-    readable, grey = np.zeros(len(paths), bool), np.zeros(len(paths), bool)
-    for index, is_grey in dataset.as_numpy_iterator():
-        readable[index], grey[index] = True, is_grey
-    return readable, grey
+    readable, grey, large = (np.zeros(len(paths), bool) for _ in range(3))
+    for index, is_grey, is_large in dataset.as_numpy_iterator():
+        readable[index], grey[index], large[index] = True, is_grey, is_large
+    return readable, grey, large
 
 
 def image_folder_dataset(
@@ -415,7 +454,7 @@ def image_folder_dataset(
     paths, class_ids, class_names = folder_layout(directory)
     side = int(image_size)
     oversized = _oversized(paths, max_pixels)
-    readable, grey = _scan(paths, side, skip=oversized)
+    readable, grey, large = _scan(paths, side, skip=oversized)
     unreadable = [path for path, ok in zip(paths, readable, strict=True) if not ok]
     if unreadable:
         problem = oversized.get(unreadable[0]) or _decode_one(unreadable[0]) or "it cannot be decoded"
@@ -428,13 +467,14 @@ def image_folder_dataset(
         message = f"Skipping {len(unreadable)} unreadable image(s), e.g. {unreadable[0]!r}: {problem}."
         warnings.warn(message, stacklevel=2)
         paths = [path for path, ok in zip(paths, readable, strict=True) if ok]
-        class_ids, grey = class_ids[readable], grey[readable]
+        class_ids, grey, large = class_ids[readable], grey[readable], large[readable]
         if not paths:
             raise ValueError(f"No readable images in {directory!r}.")
     if channels is None:
         channels = 1 if grey.all() else 3
     paths, class_ids, held_out = _hold_out(paths, class_ids, validation_split, shuffle_seed)
-    load = _loader(side, channels, labels)
+    shrinking = True if large.all() else False if not large.any() else None
+    load = _loader(side, channels, labels, shrinking)
     dataset = tf.data.Dataset.from_tensor_slices((paths, class_ids))
     if cache is None:
         if shuffle_seed is not None:
@@ -446,24 +486,27 @@ def image_folder_dataset(
             dataset = dataset.shuffle(shuffle_buffer, seed=shuffle_seed, reshuffle_each_iteration=True)
     if repeat:
         dataset = dataset.repeat()
-    dataset = dataset.batch(batch_size, drop_remainder=repeat).prefetch(tf.data.AUTOTUNE)
+    dataset = dataset.batch(batch_size, drop_remainder=repeat)
+    # Scaled per batch: one op for the batch instead of one per image.
+    scale = (lambda images, ids: (_to_unit(images), ids)) if labels else _to_unit
+    dataset = dataset.map(scale, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
     dataset.class_names, dataset.file_paths, dataset.channels = class_names, paths, channels
     dataset.validation_paths = held_out
     dataset.num_grayscale, dataset.unreadable = int(grey.sum()), unreadable
     return dataset
 
 
-def _loader(side: int, channels: int, labels: bool):
-    """(path, class id) -> image in [-1, 1] (and the id), with `channels` channels."""
+def _loader(side: int, channels: int, labels: bool, shrinking: bool | None = None):
+    """(path, class id) -> image in [0, 255] (and the id), with `channels` channels."""
     import tensorflow as tf
 
-    decode = _decoder(side)
-
     def load(path, class_id):
-        pixels, is_grey = decode(path)
+        pixels = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+        image = _resize(pixels, side, shrinking)
         if channels == 1:  # colour images through the luma weights; grey ones keep their values
-            pixels = tf.cond(is_grey, lambda: pixels[..., :1], lambda: tf.image.rgb_to_grayscale(pixels))
-        image = tf.clip_by_value(pixels / 127.5 - 1.0, -1.0, 1.0)
+            image = tf.cond(
+                _is_grey(pixels), lambda: image[..., :1], lambda: tf.image.rgb_to_grayscale(image)
+            )
         return (image, class_id) if labels else image
 
     return load
@@ -517,4 +560,5 @@ def load_image_files(paths, image_size: int, channels: int, batch_size: int = 25
     load = _loader(int(image_size), channels, labels=False)
     ids = np.zeros(len(paths), "int32")
     dataset = tf.data.Dataset.from_tensor_slices((paths, ids)).map(load, num_parallel_calls=tf.data.AUTOTUNE)
-    return np.concatenate([batch.numpy() for batch in dataset.batch(batch_size)]).astype("float32")
+    dataset = dataset.batch(batch_size).map(_to_unit)
+    return np.concatenate([batch.numpy() for batch in dataset]).astype("float32")
