@@ -42,6 +42,13 @@ process.
     python benchmarks/speed.py --quick    # 3 repeats x 3 steps, a few minutes
     python benchmarks/speed.py --jit      # jit_compile=True for ours and kerasio (XLA)
     python benchmarks/speed.py --mixed    # mixed_float16 policy (for GPUs)
+    python benchmarks/speed.py --scaling --output docs/results/runs/speed_scaling   # side and batch
+
+`--scaling` times the DCGAN pair of the `images` recipe (the folder default of `keras-wgangp
+train`: width 32, z = 64, 5 critic steps) at sides 16, 32, 64 and 128 (batch 64) and batches
+32, 64, 128 and 256 (side 64), for ours, bare and torch, each contestant in a process of its own
+per point (so each one's peak RSS is its own), interleaved repeat by repeat; it prints the table,
+the log-log slopes, and with --output writes a JSON and a log-log PNG.
     python benchmarks/speed.py --workloads digits --contestants ours,ours_diffaugment --no-memory
     git worktree add /tmp/kw-0.4.0 <commit of 0.4.0>
     python benchmarks/speed.py --reference /tmp/kw-0.4.0 --contestants ours_proc,ours_ref --no-memory
@@ -80,9 +87,23 @@ WORKLOADS = {
 }
 
 
+def spec(workload: str) -> dict:
+    """A workload's settings; `dcgan-SIDE-BATCH` is the `images` recipe's DCGAN pair (width 32,
+    z = 64, 5 critic steps) on RGB images of that side, at that batch (`--scaling`)."""
+    if workload.startswith("dcgan-"):
+        side, batch = (int(v) for v in workload.split("-")[1:])
+        return {"batch": batch, "critic_steps": 5, "latent": 64, "shape": (side, side, 3), "filters": 32}
+    return WORKLOADS[workload]
+
+
 def networks(workload: str):
     from kerasio_reference import image_critic, image_generator
 
+    if workload.startswith("dcgan-"):
+        w = spec(workload)
+        A = kw.architectures
+        return (A.dcgan_generator(w["latent"], w["shape"], filters=w["filters"]),
+                A.dcgan_critic(w["shape"], filters=w["filters"]))  # fmt: skip
     if workload == "image":
         return image_generator(), image_critic()
     if workload == "digits":
@@ -96,14 +117,14 @@ def adam():
 
 
 def real_data(workload: str, steps: int, per_step: int) -> np.ndarray:
-    w = WORKLOADS[workload]
+    w = spec(workload)
     rng = np.random.default_rng(0)
     return rng.uniform(-1, 1, (steps * per_step * w["batch"],) + w["shape"]).astype("float32")
 
 
 # ------------------------------------------------------------------ contestants
 def make_ours(workload: str, jit: bool, joint_critic_call: bool = True, every: int = 1, augment=None):
-    w = WORKLOADS[workload]
+    w = spec(workload)
     generator, critic = networks(workload)
     if every == 1:
         gan = kw.WGANGP(
@@ -132,7 +153,7 @@ def make_ours(workload: str, jit: bool, joint_critic_call: bool = True, every: i
 def make_kerasio(workload: str, jit: bool):
     from kerasio_reference import KerasIOStyleWGAN
 
-    w = WORKLOADS[workload]
+    w = spec(workload)
     generator, critic = networks(workload)
     model = KerasIOStyleWGAN(critic, generator, w["latent"], w["critic_steps"])
     model.compile(adam(), adam(), jit_compile=jit)
@@ -149,7 +170,7 @@ def make_kerasio(workload: str, jit: bool):
 
 def make_bare(workload: str, jit: bool, skip_zeros: bool = True):
     """Our exact math in a plain tf.function: one call per generator step."""
-    w = WORKLOADS[workload]
+    w = spec(workload)
     generator, critic = networks(workload)
     c_opt, g_opt = adam(), adam()
     c_opt.build(critic.trainable_variables)
@@ -200,10 +221,14 @@ def make_torch(workload: str, jit: bool):
     import torch
     from torch import nn
 
-    w = WORKLOADS[workload]
+    w = spec(workload)
     torch.manual_seed(0)
     k, batch, latent = w["critic_steps"], w["batch"], w["latent"]
-    if workload == "image":
+    if workload.startswith("dcgan-"):
+        critic, generator = torch_dcgan(w)
+        side, _, channels = w["shape"]
+        shape = (channels, side, side)
+    elif workload == "image":
         layers, channels = [nn.ZeroPad2d(2)], 1
         for filters, drop in [(64, 0.0), (128, 0.3), (256, 0.3), (512, 0.0)]:
             layers += [nn.Conv2d(channels, filters, 5, 2, 2), nn.LeakyReLU(0.2)] + (
@@ -274,6 +299,32 @@ def make_torch(workload: str, jit: bool):
         return time.perf_counter() - start
 
     return run
+
+
+def torch_dcgan(w: dict):
+    """`kw.architectures.dcgan_critic` and `dcgan_generator` written in PyTorch, layer for layer
+    (the same parameter count; PyTorch's default initialisers)."""
+    import math
+
+    from torch import nn
+
+    side, _, channels = w["shape"]
+    filters, latent = w["filters"], w["latent"]
+    layers, c = [], channels
+    for i in range(max(2, math.ceil(math.log2(side / 4)))):
+        layers += [nn.Conv2d(c, filters * 2**i, 4, 2, 1), nn.LeakyReLU(0.2)]
+        c = filters * 2**i
+    critic = nn.Sequential(*layers, nn.Flatten(), nn.Linear(c * (side // 2 ** (len(layers) // 2)) ** 2, 1))
+    ups = round(math.log2(side // 4))
+    width = filters * 2 ** max(ups - 1, 0)
+    body = [nn.Linear(latent, 16 * width, bias=False), nn.BatchNorm1d(16 * width), nn.ReLU(),
+            nn.Unflatten(1, (width, 4, 4))]  # fmt: skip
+    for i in range(ups):
+        out = max(filters, width // 2) if i else width
+        body += [nn.ConvTranspose2d(width, out, 4, 2, 1, bias=False), nn.BatchNorm2d(out), nn.ReLU()]
+        width = out
+    generator = nn.Sequential(*body, nn.Conv2d(width, channels, 3, 1, 1), nn.Tanh())
+    return critic, generator
 
 
 def make_ours_lazy4(workload: str, jit: bool):
@@ -396,6 +447,115 @@ def peak_memory_mb(workload: str, name: str, args) -> float:
     return json.loads(out.stdout.strip().splitlines()[-1])["peak_mb"]
 
 
+class Served:
+    """One contestant on one workload in a child process of its own: timed step counts on
+    request, and at the end that process's own peak resident memory."""
+
+    def __init__(self, name: str, workload: str, args):
+        cmd = [sys.executable, os.path.abspath(__file__), "--serve-contestant", workload, name]
+        cmd += ["--jit"] if args.jit else []
+        cmd += ["--mixed"] if args.mixed else []
+        self.child = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def ask(self, line: str) -> float:
+        self.child.stdin.write(line + "\n")
+        self.child.stdin.flush()
+        answer = self.child.stdout.readline()
+        if not answer:
+            raise RuntimeError(f"a contestant's process exited (code {self.child.poll()})")
+        return float(answer)
+
+    def close(self) -> float:
+        peak = self.ask("peak")
+        self.child.stdin.close()
+        self.child.wait(timeout=60)
+        return peak
+
+
+SCALING_CONTESTANTS = "ours,bare,torch"
+
+
+def scaling(args) -> int:
+    """Step time and peak RSS of the `images` recipe's DCGAN pair against image side (at batch 64)
+    and against batch (at side 64), for each contestant in its own process, interleaved per point."""
+    sides = [int(v) for v in args.sides.split(",")]
+    batches = [int(v) for v in args.batches.split(",")]
+    points = [(side, 64) for side in sides] + [(64, batch) for batch in batches if batch != 64]
+    names = [n for n in (args.contestants or SCALING_CONTESTANTS).split(",") if available(n)]
+    repeats, steps = args.repeats or 3, args.steps or 2
+    results = []
+    for side, batch in points:
+        workload = f"dcgan-{side}-{batch}"
+        served = {name: Served(name, workload, args) for name in names}
+        for child in served.values():
+            child.ask("1")  # warm-up: tracing, optimizer build, first-call costs
+        timings = {name: [] for name in names}
+        for _ in range(repeats):
+            for name, child in served.items():
+                timings[name].append(child.ask(str(steps)) / steps * 1000)
+        peaks = {name: child.close() for name, child in served.items()}
+        row = {"side": side, "batch": batch, "ms": {n: statistics.median(v) for n, v in timings.items()},
+               "runs": timings, "peak_mb": peaks}  # fmt: skip
+        results.append(row)
+        print(f"  {side}x{side} batch {batch}: " + ", ".join(f"{n} {row['ms'][n]:.0f} ms" for n in names),
+              file=sys.stderr, flush=True)  # fmt: skip
+    w = spec("dcgan-64-64")
+    print(f"\nDCGAN pair of the `images` recipe (width {w['filters']}, z = {w['latent']}, "
+          f"{w['critic_steps']} critic steps of WGAN-GP per generator step), RGB; {repeats} repeats x "
+          f"{steps} steps, each contestant in its own process")  # fmt: skip
+    ratios = [f"ours/{n}" for n in names if n != "ours"]
+    print("| side | batch | " + " | ".join(f"{n} ms/step" for n in names) + " | " + " | ".join(ratios)
+          + " | " + " | ".join(f"{n} peak MB" for n in names) + " |")  # fmt: skip
+    print("|" + "---|" * (2 + 2 * len(names) + len(ratios)))
+    for row in results:
+        ms = row["ms"]
+        cells = [f"{ms[n]:.0f}" for n in names] + [f"{ms['ours'] / ms[n]:.2f}" for n in names if n != "ours"]
+        cells += [f"{row['peak_mb'][n]:.0f}" for n in names]
+        print(f"| {row['side']} | {row['batch']} | " + " | ".join(cells) + " |")
+    slopes = {}
+    for n in names:  # log-log slopes: time ∝ pixels^a at batch 64, ∝ batch^b at side 64
+        by_side = [(r["side"] ** 2, r["ms"][n]) for r in results if r["batch"] == 64]
+        by_batch = [(r["batch"], r["ms"][n]) for r in results if r["side"] == 64]
+        slopes[n] = [_slope(by_side), _slope(by_batch)]
+    print("\nlog-log slopes (time ∝ pixels^a at batch 64; ∝ batch^b at side 64): "
+          + "; ".join(f"{n} a = {a:.2f}, b = {b:.2f}" for n, (a, b) in slopes.items()))  # fmt: skip
+    if args.output:
+        stem = args.output
+        with open(stem + ".json", "w") as f:
+            json.dump({"results": results, "slopes": slopes, "argv": sys.argv[1:]}, f, indent=1)
+        scaling_plot(results, names, slopes, stem + ".png")
+        print(f"Wrote {stem}.json and {stem}.png")
+    return 0
+
+
+def _slope(pairs: list[tuple[float, float]]) -> float:
+    """The least-squares slope of log(time) against log(x)."""
+    if len(pairs) < 2:
+        return float("nan")
+    x, y = np.log(np.array(pairs, "float64")).T
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def scaling_plot(results: list[dict], names: list[str], slopes: dict, path: str) -> None:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(11, 4.2))
+    for i, (key, fixed, label) in enumerate([("side", "batch", "pixels per image (side²), batch 64"),
+                                             ("batch", "side", "batch, side 64")]):  # fmt: skip
+        axes = figure.add_subplot(1, 2, i + 1)
+        rows = [r for r in results if r[fixed] == 64]
+        for j, n in enumerate(names):
+            x = [r[key] ** 2 if key == "side" else r[key] for r in rows]
+            axes.loglog(x, [r["ms"][n] for r in rows], marker="o", color=f"C{j}",
+                        label=f"{n} (slope {slopes[n][i]:.2f})")  # fmt: skip
+        axes.set_xlabel(label)
+        axes.set_ylabel("ms per generator step")
+        axes.grid(alpha=0.3, which="both")
+        axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -408,7 +568,10 @@ def main(argv=None) -> int:
         help="generator steps per timed repeat, image workload [8; quick 3]; toy: 8x that",
     )
     parser.add_argument("--workloads", default="image,toy")
-    parser.add_argument("--contestants", default="ours,kerasio,bare,torch,ours_lazy4,ours_jax,ours_torch")
+    parser.add_argument(
+        "--contestants",
+        help="[ours,kerasio,bare,torch,ours_lazy4,ours_jax,ours_torch; --scaling: ours,bare,torch]",
+    )
     parser.add_argument("--jit", action="store_true", help="jit_compile=True (XLA) for the TF contestants")
     parser.add_argument("--mixed", action="store_true", help="mixed_float16 policy for the TF contestants")
     parser.add_argument("--no-memory", action="store_true", help="skip the per-contestant memory runs")
@@ -416,7 +579,14 @@ def main(argv=None) -> int:
         "--reference",
         help="a checkout of an earlier release, for the ours_ref contestant (its package is imported)",
     )
+    parser.add_argument(
+        "--scaling", action="store_true", help="step time and peak RSS against image side and batch (DCGAN)"
+    )
+    parser.add_argument("--sides", default="16,32,64,128", help="--scaling: image sides at batch 64")
+    parser.add_argument("--batches", default="32,64,128,256", help="--scaling: batches at side 64")
+    parser.add_argument("--output", help="--scaling: write OUTPUT.json and OUTPUT.png")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-contestant", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     REFERENCE["path"] = os.path.abspath(args.reference) if args.reference else None
@@ -429,6 +599,15 @@ def main(argv=None) -> int:
         for line in sys.stdin:
             print(run(int(line)), flush=True)
         return 0
+    if args.serve_contestant:  # --scaling: one contestant, timed for each step count read from stdin
+        workload, name = args.serve_contestant
+        keras.utils.set_random_seed(0)
+        run = CONTESTANTS[name](workload, args.jit)
+        for line in sys.stdin:
+            print(_peak_rss_mb() if line.strip() == "peak" else run(int(line)), flush=True)
+        return 0
+    if args.scaling:
+        return scaling(args)
     if args.child:
         workload, name = args.child
         run = _make_here(name, workload, args.jit)
@@ -439,6 +618,7 @@ def main(argv=None) -> int:
 
     repeats = args.repeats or (3 if args.quick else 5)
     steps = args.steps or (3 if args.quick else 8)
+    args.contestants = args.contestants or "ours,kerasio,bare,torch,ours_lazy4,ours_jax,ours_torch"
     names = [n for n in args.contestants.split(",") if available(n)]
     keras.utils.set_random_seed(0)
     lines = []
@@ -458,7 +638,7 @@ def main(argv=None) -> int:
         memory = {
             name: float("nan") if args.no_memory else peak_memory_mb(workload, name, args) for name in names
         }
-        w = WORKLOADS[workload]
+        w = spec(workload)
         first = len(lines)  # this workload's table starts here
         lines.append(f"\n{workload}: batch {w['batch']}, {w['critic_steps']} critic steps, "
                      f"{repeats} repeats x {n} steps")  # fmt: skip

@@ -36,7 +36,7 @@ __all__ = [
     "resnet_generator",
 ]
 
-IMAGE_SIZES = (8, 16, 28, 32, 64)
+IMAGE_SIZES = (8, 16, 28, 32, 64, 128)
 NORMALIZATIONS = ("none", "layer")
 CONDITIONINGS = ("projection", "concat", "none")
 
@@ -235,7 +235,7 @@ def dcgan_generator(
 
     Args:
         latent_dim: Size of z.
-        image_shape: `(side, side, channels)` with side in 8, 16, 28, 32, 64
+        image_shape: `(side, side, channels)` with side in 8, 16, 28, 32, 64, 128
             and 1 or 3 channels.
         filters: Channels of the last hidden layer (the width knob).
         num_classes: If set, a conditional generator called as `g([z, y])`;
@@ -284,7 +284,7 @@ def dcgan_critic(
     side 28, then one more step to 4×4), then Flatten and one linear score.
 
     Args:
-        image_shape: `(side, side, channels)` with side in 8, 16, 28, 32, 64.
+        image_shape: `(side, side, channels)` with side in 8, 16, 28, 32, 64, 128.
         filters: Channels of the first convolution.
         normalization: `"none"` or `"layer"` (LayerNormalization per example).
             BatchNorm is deliberately not offered.
@@ -374,7 +374,7 @@ def resnet_generator(latent_dim: int = 128, image_shape=(32, 32, 3), dim: int = 
 
     Args:
         latent_dim: Size of z (128 in the paper).
-        image_shape: `(side, side, channels)` with side in 8, 16, 28, 32, 64.
+        image_shape: `(side, side, channels)` with side in 8, 16, 28, 32, 64, 128.
         dim: Channels of every block (DIM = 128 in the paper).
 
     Returns:
@@ -406,7 +406,7 @@ def resnet_critic(image_shape=(32, 32, 3), dim: int = 128, normalization: str = 
     mean pooling and a linear score. Smaller images get fewer down-samplings.
 
     Args:
-        image_shape: `(side, side, channels)` with side in 8, 16, 28, 32, 64.
+        image_shape: `(side, side, channels)` with side in 8, 16, 28, 32, 64, 128.
         dim: Channels of every block (128 in the paper).
         normalization: `"none"` (the paper) or `"layer"`.
 
@@ -464,7 +464,7 @@ def began_critic(input_shape=(2,), units: int = 128, depth: int = 2, code_dim: i
     Use it with `GAN(..., loss="began")`. ELU activations, as in the paper.
     For vectors (`input_shape=(d,)`) the encoder and decoder are MLPs of
     `depth` layers of `units`; for square images (`(side, side, channels)`,
-    side in 8, 16, 28, 32, 64) they are 3×3 convolutions with `units`
+    side in 8, 16, 28, 32, 64, 128) they are 3×3 convolutions with `units`
     channels per level, stride-2 down to 4×4 (7×7 for side 28) and
     nearest-neighbour upsampling back, around a `code_dim` bottleneck.
 

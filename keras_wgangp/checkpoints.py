@@ -10,6 +10,8 @@ that cannot be read (a bad disk, a copy cut short) falls back to the one
 before it, or is refused with the way to start again. A write that fails (a
 full disk) keeps the last complete checkpoint and says so (`WriteFailed`).
 `RunLock` keeps a second run out of a folder that a live run is using.
+`StopAtStepBoundary` turns SIGTERM and Ctrl-C into a checkpoint at the end
+of the step in progress, from which the same command resumes exactly.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ import errno
 import json
 import os
 import shutil
+import signal
 import socket
+import sys
+import threading
 
 import keras
 import numpy as np
@@ -27,11 +32,14 @@ __all__ = [
     "Checkpoint",
     "CheckpointMismatch",
     "RunLock",
+    "StopAtStepBoundary",
     "WriteFailed",
     "check_writable",
     "export_atomic",
     "prepare",
+    "describe",
     "resume_epoch",
+    "resume_step",
     "save_model_atomic",
     "write_failed",
     "write_json_atomic",
@@ -220,6 +228,59 @@ def resume_epoch(folder: str) -> int | None:
         return None
 
 
+def _metadata(folder: str) -> dict:
+    try:
+        with open(os.path.join(folder, "training_metadata.json")) as handle:
+            return dict(json.load(handle))
+    except (OSError, ValueError, TypeError):
+        return {}
+
+
+def resume_step(folder: str) -> int:
+    """The generator steps a checkpoint in `folder` has done within its unfinished epoch.
+
+    0 for a checkpoint written at an epoch's end (or none); more when a run
+    stopped at a step boundary (`StopAtStepBoundary`).
+
+    Args:
+        folder: The checkpoint folder.
+
+    Returns:
+        The steps into epoch `resume_epoch(folder)`.
+
+    Examples:
+        >>> import tempfile
+        >>> resume_step(tempfile.mkdtemp())
+        0
+    """
+    try:
+        return int(_metadata(folder).get("batch") or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def describe(folder: str) -> str | None:
+    """What a checkpoint in `folder` holds, for messages: `"the checkpoint of epoch 2"`, or
+    `"the checkpoint of generator step 5"` for one written between epochs; None without one.
+
+    Args:
+        folder: The checkpoint folder.
+
+    Returns:
+        The phrase, or None.
+
+    Examples:
+        >>> import tempfile
+        >>> describe(tempfile.mkdtemp()) is None
+        True
+    """
+    metadata = _metadata(folder)
+    if resume_step(folder) and metadata.get("generator_step") is not None:
+        return f"the checkpoint of generator step {metadata['generator_step']}"
+    done = resume_epoch(folder)
+    return f"the checkpoint of epoch {done}" if done else None
+
+
 def prepare(folder: str, settings: dict, restart: bool = False) -> int:
     """Readies the checkpoint folder of a run; returns the epoch to resume at (0 for a new run).
 
@@ -330,11 +391,14 @@ class Checkpoint(keras.callbacks.BackupAndRestore):
         >>> checkpoint = Checkpoint(tempfile.mkdtemp())
     """
 
-    def __init__(self, folder: str, guard=None):
+    def __init__(self, folder: str, guard=None, steps_done: int = 0, resumable_mid_epoch: bool = False):
         super().__init__(folder, save_freq="epoch", delete_checkpoint=False, double_checkpoint=True)
         self.guard = guard or (lambda: False)
         self.history: list[dict] = []
         self._history_path = os.path.join(folder, "history.json")
+        self.steps_done = steps_done  # steps of the first epoch done before this fit began
+        self.resumable_mid_epoch = resumable_mid_epoch
+        self._epoch, self._step_in_epoch = 0, 0
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
@@ -342,14 +406,29 @@ class Checkpoint(keras.callbacks.BackupAndRestore):
         if done and os.path.exists(self._history_path):
             with open(self._history_path) as handle:
                 self.history = json.load(handle)[:done]  # the epochs the restored weights have seen
+        StopAtStepBoundary.stepping.set()
+
+    def on_train_end(self, logs=None):
+        StopAtStepBoundary.stepping.clear()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if StopAtStepBoundary.requested.is_set():
+            StopAtStepBoundary.stepping.clear()
+            if self.resumable_mid_epoch:  # else the last epoch's checkpoint stays the one to resume
+                self._save_model(step_in_epoch=self.steps_done + batch + 1)
+            raise KeyboardInterrupt
 
     def on_epoch_end(self, epoch, logs=None):
         if not self.guard():
             values = {name: float(np.asarray(value)) for name, value in (logs or {}).items()}
             self.history.append({"epoch": epoch + 1, **values})
+        self.steps_done = 0  # only the first epoch of a resumed fit starts part-way
         super().on_epoch_end(epoch, logs)
 
-    def _save_model(self):
+    def _save_model(self, step_in_epoch: int = 0):
         # BackupAndRestore's files, each written under a temporary name and renamed into place:
         # a crash or a full disk mid-write leaves the last complete checkpoint as it was.
         if self.guard():
@@ -364,7 +443,10 @@ class Checkpoint(keras.callbacks.BackupAndRestore):
                     shutil.copyfile(path, path + ".bkp.tmp")
                     os.replace(path + ".bkp.tmp", path + PREVIOUS)
             os.replace(tmp, weights)
-            write_json_atomic(metadata, {"epoch": self._current_epoch, "batch": self._last_batch_seen})
+            epoch = self._epoch if step_in_epoch else self._current_epoch
+            optimizer = getattr(self.model, "generator_optimizer", None)
+            step = int(np.asarray(optimizer.iterations)) if optimizer is not None else None
+            write_json_atomic(metadata, {"epoch": epoch, "batch": step_in_epoch, "generator_step": step})
             write_json_atomic(self._history_path, self.history)
         except OSError as error:
             for path in (tmp, weights + ".bkp.tmp", metadata + ".bkp.tmp"):
@@ -442,4 +524,48 @@ class RunLock:
     def __exit__(self, *exc):
         if self._holder() == os.getpid():
             _discard(self.path)
+        return False
+
+
+class StopAtStepBoundary:
+    """`with StopAtStepBoundary(): ...`: SIGTERM and Ctrl-C stop a run at the end of its step.
+
+    While a `Checkpoint` callback's `fit` runs steps, the first SIGTERM (what
+    job schedulers send before they kill) or Ctrl-C only sets `requested`;
+    the callback then writes a checkpoint at the end of the step in
+    progress (where the run can resume mid-epoch) and raises
+    `KeyboardInterrupt`. A second signal, or one outside the steps (loading
+    data, evaluating, saving), raises `KeyboardInterrupt` at once. The
+    previous handlers come back on exit. Handlers are installed from the
+    main thread only.
+
+    Examples:
+        >>> with StopAtStepBoundary():
+        ...     StopAtStepBoundary.requested.is_set()
+        False
+    """
+
+    requested = threading.Event()  # signals are process-wide, so is this state
+    stepping = threading.Event()
+
+    def _handle(self, signum, frame):
+        if StopAtStepBoundary.requested.is_set() or not StopAtStepBoundary.stepping.is_set():
+            raise KeyboardInterrupt
+        StopAtStepBoundary.requested.set()
+        print("Stopping at the end of this step (again to stop at once).", file=sys.stderr, flush=True)
+
+    def __enter__(self):
+        StopAtStepBoundary.requested.clear()
+        StopAtStepBoundary.stepping.clear()
+        self.previous = {}
+        if threading.current_thread() is threading.main_thread():  # handlers live in the main thread
+            for number in (signal.SIGTERM, signal.SIGINT):
+                self.previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
+        StopAtStepBoundary.requested.clear()
+        StopAtStepBoundary.stepping.clear()
         return False

@@ -203,7 +203,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--image-size",
         type=_COUNT,
         help="image side [digits 16, mnist 28, cifar10 32, celeb_a 64; a folder: the largest of "
-        "8, 16, 28, 32, 64 not above its first image's shorter side]",
+        "8, 16, 28, 32, 64 not above its first image's shorter side; 128 when given]",
     )
     add(
         "--channels",
@@ -340,29 +340,6 @@ def _error(message, code: int) -> int:
     return code
 
 
-class _sigterm_interrupts:
-    """SIGTERM (what job schedulers send before killing) raises KeyboardInterrupt, like Ctrl-C."""
-
-    def _interrupt(self, signum, frame):
-        raise KeyboardInterrupt
-
-    def __enter__(self):
-        import signal
-        import threading
-
-        self.previous = None
-        if threading.current_thread() is threading.main_thread():  # handlers live in the main thread
-            self.previous = signal.signal(signal.SIGTERM, self._interrupt)
-        return self
-
-    def __exit__(self, *exc):
-        import signal
-
-        if self.previous is not None:
-            signal.signal(signal.SIGTERM, self.previous)
-        return False
-
-
 def _train(args) -> int:
     error = _resolve(args)
     if error:
@@ -378,14 +355,15 @@ def _train(args) -> int:
         options += ("critic_learning_rate", "verbose", "checkpoint_every", "restart", "skip_bad_images")
         options += ("validation_split",)
         checkpoints.check_writable(args.output)
-        with checkpoints.RunLock(args.output), _sigterm_interrupts():  # one run at a time in a folder
+        # One run at a time in a folder; SIGTERM and Ctrl-C checkpoint at the end of the step.
+        with checkpoints.RunLock(args.output), checkpoints.StopAtStepBoundary():
             summary = training.train(
                 args.dataset, recipe, args.output, **{name: getattr(args, name) for name in options}
             )
     except KeyboardInterrupt:  # Ctrl-C, or a scheduler's SIGTERM
         folder = os.path.join(args.output, "checkpoint")
-        done = checkpoints.resume_epoch(folder)
-        kept = f"the checkpoint of epoch {done} in {folder} is kept" if done else "no epoch had finished"
+        done = checkpoints.describe(folder)
+        kept = f"{done} in {folder} is kept" if done else "no epoch had finished"
         return _error(f"interrupted; {kept}: rerun the same command to resume", 1)
     except (training.DataError, checkpoints.WriteFailed) as problem:
         return _error(problem, 1)

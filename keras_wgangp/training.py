@@ -20,8 +20,12 @@ import time
 
 import numpy as np
 
-from keras_wgangp import checkpoints, data, evaluation, recipes
+from keras_wgangp import checkpoints, data, evaluation, recipes, small_data
 from keras_wgangp.architectures import IMAGE_SIZES
+
+# The sides a folder's run picks by itself: 128 only on request (--image-size 128), since its step
+# costs about four times one at 64.
+INFERRED_SIDES = tuple(side for side in IMAGE_SIZES if side <= 64)
 
 __all__ = [
     "DataError",
@@ -48,8 +52,7 @@ SUMMARY_SAMPLES = {"toy": 2500, "digits": 1000, "stacked": None}
 # Quality during training, about five times a run: what is measured, on how many samples.
 WATCHED = {"toy": (("modes_covered", "high_quality_fraction"), 2500), "digits": (("fid",), 1000)}
 STACKED_WATCH_SAMPLES = 10_000  # modes during training: fewer samples than the final 26,000
-# Training sets below this size get the copy check (copy_share, nearest_neighbours.png).
-COPY_CHECK_BELOW = 2000
+COPY_CHECK_BELOW = small_data.COPY_CHECK_BELOW
 
 
 class DataError(ValueError):
@@ -148,7 +151,7 @@ def default_image_size(dataset: str) -> int:
         return NATIVE_SIDES[dataset]
     if tfds_name(dataset) is not None:
         return TFDS_SIDES.get(tfds_name(dataset), FOLDER_SIDE)
-    return data.infer_image_size(dataset, IMAGE_SIZES) or FOLDER_SIDE
+    return data.infer_image_size(dataset, INFERRED_SIDES) or FOLDER_SIDE
 
 
 @dataclasses.dataclass
@@ -287,31 +290,6 @@ def _watch(kind: str, dataset: str, epochs: int, seed: int):
         return None
     names, count = WATCHED[kind]
     return EvaluateEvery(list(names), dataset=dataset, every_n_epochs=every, num_samples=count, seed=seed)
-
-
-def _overfitting_watch(loaded: _Data, gan, total_steps, epochs: int, seed: int):
-    """The `CriticOverfitting` of --validation-split; with ADA, also about 100 times a run, to steer p."""
-    from keras_wgangp.callbacks import CriticOverfitting
-
-    every_n_steps = None
-    if gan.augment is not None and gan.augment.needs_validation:
-        every_n_steps = max(10, (total_steps or 100 * epochs) // 100)
-    return CriticOverfitting(loaded.validation, loaded.train_images, every_n_steps=every_n_steps, seed=seed)
-
-
-def _copy_check(gan, dataset: str, train_images, path: str, seed: int) -> dict:
-    """Small training sets: the copy share of 1,000 samples, and the nearest-neighbour figure."""
-    from keras_wgangp.plots import nearest_neighbours
-
-    features = dataset if dataset in evaluation.IMAGE_DATASETS else None  # classifier features, else pixels
-    samples = gan.generate(
-        1000, seed=seed, labels=np.arange(1000) % gan.num_classes if gan.num_classes else None
-    )
-    measured = evaluation.memorization(samples, train_images, features=features)
-    nearest_neighbours(samples, train_images, path, features=features)
-    details = {"train_images": len(train_images), "samples": 1000,
-               "features": "pixels" if features is None else f"{dataset} classifier"}  # fmt: skip
-    return {"copy_share": measured["copy_share"], "memorization": measured | details}
 
 
 def _summary_sections(report: dict, conditional: bool) -> dict:
@@ -470,14 +448,17 @@ def train(
     run |= {"conditioning": conditioning if conditional else None, "checkpoint_every": checkpoint_every}
     folder = os.path.join(output, "checkpoint")
     initial_epoch = checkpoints.prepare(folder, run, restart)
-    if initial_epoch:
-        done = f"generator step {initial_epoch * per_epoch} of {total_steps}" if per_epoch else "epoch"
+    # A stream with a fixed number of steps per epoch can resume part-way into an epoch (a run
+    # stopped by SIGTERM or Ctrl-C checkpoints at the end of its step); an image array cannot.
+    mid_epoch = bool(per_epoch) and hasattr(loaded.fit_input, "skip")
+    steps_done = checkpoints.resume_step(folder) if mid_epoch else 0
+    if initial_epoch or steps_done:
+        at = initial_epoch * (per_epoch or 0) + steps_done
+        done = f"generator step {at} of {total_steps}" if per_epoch else "epoch"
         print(
             f"Resuming from the checkpoint in {folder}: {done} ({initial_epoch} of {epochs} epochs).",
             flush=True,
         )
-        if per_epoch and hasattr(loaded.fit_input, "skip"):  # the stream continues where it stood
-            loaded.fit_input = loaded.fit_input.skip(initial_epoch * per_epoch * recipe.critic_steps)
     if loaded.note:
         print(f"note: {loaded.note}", flush=True)
     gan = recipes.build_gan(
@@ -504,17 +485,36 @@ def train(
     watch = _watch(kind, dataset, epochs, seed)
     watches = [watch] if watch else []
     if loaded.validation is not None:
-        watches.append(_overfitting_watch(loaded, gan, total_steps, epochs, seed))
+        watches.append(
+            small_data.overfitting_watch(
+                gan, loaded.validation, loaded.train_images, total_steps, epochs, seed
+            )
+        )
     divergence = StopOnDivergence()
-    checkpoint = checkpoints.Checkpoint(folder, guard=lambda: divergence.diverged is not None)
+    checkpoint = checkpoints.Checkpoint(
+        folder, guard=lambda: divergence.diverged is not None, resumable_mid_epoch=mid_epoch
+    )
     fit_args = {} if hasattr(loaded.fit_input, "element_spec") else {"batch_size": recipe.batch_size}
     if loaded.labels is not None and num_classes is not None:
         fit_args["y"] = loaded.labels
+    # (first epoch, steps per epoch, epochs to run): the rest of an epoch stopped part-way, then whole ones.
+    parts = [(initial_epoch, per_epoch - steps_done, 1)] if steps_done else []
+    first_whole = initial_epoch + (1 if steps_done else 0)
+    if first_whole < epochs or not parts:  # one fit at least: it restores the checkpoint
+        parts.append((first_whole, per_epoch, max(0, epochs - first_whole)))
     start = time.perf_counter()
-    gan.fit(
-        loaded.fit_input, epochs=epochs, steps_per_epoch=per_epoch, initial_epoch=initial_epoch,
-        callbacks=[monitor, *watches, divergence, checkpoint], verbose=verbose, **fit_args,
-    )  # fmt: skip
+    for first, steps_per_epoch, count in parts:
+        fit_input = loaded.fit_input
+        if mid_epoch:  # the stream continues where it stood
+            at = first * per_epoch + (steps_done if first == initial_epoch else 0)
+            fit_input = fit_input.skip(at * recipe.critic_steps) if at else fit_input
+        checkpoint.steps_done = per_epoch - steps_per_epoch if per_epoch else 0
+        gan.fit(
+            fit_input, epochs=first + count, steps_per_epoch=steps_per_epoch, initial_epoch=first,
+            callbacks=[monitor, *watches, divergence, checkpoint], verbose=verbose, **fit_args,
+        )  # fmt: skip
+        if divergence.diverged is not None:
+            break
     seconds = time.perf_counter() - start
     if divergence.diverged is not None:
         metric, step = divergence.diverged
@@ -561,7 +561,10 @@ def train(
         "generator_steps": int(gan.generator_optimizer.iterations),
         "critic_steps": int(gan.critic_optimizer.iterations),
         "train_seconds": round(seconds, 1),
-        "resumed_at_epoch": initial_epoch or None,
+        "resumed_at_epoch": initial_epoch if initial_epoch or steps_done else None,
+        "resumed_at_step": initial_epoch * (per_epoch or 0) + steps_done
+        if per_epoch and (initial_epoch or steps_done)
+        else None,
         "settings": settings,
         "final_metrics": {name: values[-1] for name, values in curves.items() if values[-1] is not None},
     }
@@ -576,7 +579,9 @@ def train(
         and loaded.train_images is not None
     ):
         files["nearest_neighbours"] = os.path.join(output, "nearest_neighbours.png")
-        summary.update(_copy_check(gan, dataset, loaded.train_images, files["nearest_neighbours"], seed))
+        summary.update(
+            small_data.copy_check(gan, dataset, loaded.train_images, files["nearest_neighbours"], seed)
+        )
     summary["files"] = files
     try:
         checkpoints.write_json_atomic(os.path.join(output, "summary.json"), summary)

@@ -171,26 +171,51 @@ def test_a_decompression_bomb_is_refused_by_name_from_its_header(tmp_path, capsy
     assert int(grown.stdout.split()[-1]) < 200, grown.stdout  # MB; decoding it would take 400 MB or more
 
 
-def test_sigterm_stops_with_the_way_to_resume_and_the_rerun_finishes(tmp_path, capsys, monkeypatch):
+def test_sigterm_checkpoints_at_the_step_boundary_and_the_rerun_resumes_exactly(
+    tmp_path, capsys, monkeypatch
+):
     import signal
 
-    out = tmp_path / "run"
-    on_epoch_end = checkpoints.Checkpoint.on_epoch_end
+    whole, out = tmp_path / "whole", tmp_path / "run"
+    assert main([*TOY, "--output", str(whole)]) == 0
+    on_batch_end = checkpoints.Checkpoint.on_train_batch_end
 
-    def terminated_after_epoch_2(self, epoch, logs=None):
-        on_epoch_end(self, epoch, logs)
-        if epoch == 1:
-            os.kill(os.getpid(), signal.SIGTERM)  # what a job scheduler sends
+    def terminated_in_step_3(self, batch, logs=None):
+        if self._epoch == 1 and batch == 0:
+            os.kill(os.getpid(), signal.SIGTERM)  # what a job scheduler sends, here mid-epoch
+        on_batch_end(self, batch, logs)
 
-    monkeypatch.setattr(checkpoints.Checkpoint, "on_epoch_end", terminated_after_epoch_2)
-    handler = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(checkpoints.Checkpoint, "on_train_batch_end", terminated_in_step_3)
+    handlers = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     assert main([*TOY, "--output", str(out)]) == 1
-    assert capsys.readouterr().err.strip().splitlines()[-1] == (
-        f"error: interrupted; the checkpoint of epoch 2 in {out / 'checkpoint'} is kept: rerun the same "
-        "command to resume"
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-2] == "Stopping at the end of this step (again to stop at once)."
+    assert err[-1] == (
+        f"error: interrupted; the checkpoint of generator step 3 in {out / 'checkpoint'} is kept: rerun the "
+        "same command to resume"
     )
-    assert signal.getsignal(signal.SIGTERM) is handler and not (out / checkpoints.RunLock.NAME).exists()
-    monkeypatch.setattr(checkpoints.Checkpoint, "on_epoch_end", on_epoch_end)
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == handlers
+    assert not (out / checkpoints.RunLock.NAME).exists()
+    monkeypatch.setattr(checkpoints.Checkpoint, "on_train_batch_end", on_batch_end)
     assert main([*TOY, "--output", str(out)]) == 0
+    assert "generator step 3 of 6 (1 of 3 epochs)" in capsys.readouterr().out
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["generator_steps"] == 6 and summary["resumed_at_epoch"] == 2
+    assert summary["generator_steps"] == 6 and summary["resumed_at_step"] == 3
+    models = [kw.load_model(str(run / "model.keras")) for run in (whole, out)]
+    for a, b in zip(models[0].weights, models[1].weights, strict=True):  # as if never stopped
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+
+
+def test_a_second_signal_or_one_outside_the_steps_interrupts_at_once():
+    import signal
+
+    stop = checkpoints.StopAtStepBoundary
+    with stop():
+        with pytest.raises(KeyboardInterrupt):  # loading data, evaluating: nothing to finish
+            os.kill(os.getpid(), signal.SIGINT)
+        stop.stepping.set()
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C during the steps: asked, not forced
+        assert stop.requested.is_set()
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)
+    assert not stop.requested.is_set() and not stop.stepping.is_set()

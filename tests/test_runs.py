@@ -151,7 +151,7 @@ BAD = [
     (
         ["train", "--dataset", "digits", "--image-size", "13"],
         2,
-        "error: --image-size must be one of (8, 16, 28, 32, 64) for the reference architectures",
+        "error: --image-size must be one of (8, 16, 28, 32, 64, 128) for the reference architectures",
     ),
     (
         ["train", "--steps", "20", "--checkpoint-every", "7"],

@@ -92,7 +92,7 @@ def _check_folder_options(directory, image_size, channels) -> str:
     if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) or image_size < 1:
         raise ValueError(
             f"image_size must be a positive integer (the side of the square output), got {image_size!r}; "
-            "the reference architectures take 8, 16, 28, 32 or 64."
+            "the reference architectures take 8, 16, 28, 32, 64 or 128."
         )
     if isinstance(channels, bool) or channels not in (None, 1, 3):
         raise ValueError(f"channels must be 1 (grayscale), 3 (RGB) or None (infer), got {channels!r}.")
