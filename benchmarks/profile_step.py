@@ -36,8 +36,9 @@ import tensorflow as tf  # noqa: E402
 from tensorflow.tsl.profiler.protobuf import xplane_pb2  # noqa: E402
 
 
-def self_times(path: str) -> collections.Counter:
-    """Self time in ps per event name: nested events are subtracted from their parent."""
+def self_times(path: str, counts: collections.Counter | None = None) -> collections.Counter:
+    """Self time in ps per event name: nested events are subtracted from their parent
+    (`counts`, if given, gets the number of events per name)."""
     space = xplane_pb2.XSpace()
     with open(path, "rb") as handle:
         space.ParseFromString(handle.read())
@@ -45,6 +46,8 @@ def self_times(path: str) -> collections.Counter:
     for plane in space.planes:
         for line in plane.lines:
             _add_line_self_times(line.events, plane.event_metadata, totals)
+            if counts is not None:
+                counts.update(plane.event_metadata[event.metadata_id].name for event in line.events)
     return totals
 
 
@@ -79,7 +82,7 @@ def main(argv=None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("contestant", nargs="?", default="ours", help="ours, kerasio, bare, bare_zeros, ...")
-    parser.add_argument("--workload", default="image", choices=sorted(speed.WORKLOADS))
+    parser.add_argument("--workload", default="image", help="image, toy, digits or dcgan-SIDE-BATCH")
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--logdir", help="where to keep the trace (default: a temporary folder)")
     args = parser.parse_args(argv)
@@ -93,7 +96,8 @@ def main(argv=None) -> int:
     seconds = run(args.steps)
     tf.profiler.experimental.stop()
     path = sorted(glob.glob(os.path.join(logdir, "**", "*.xplane.pb"), recursive=True))[-1]
-    totals = self_times(path)
+    counts = collections.Counter()
+    totals = self_times(path, counts)
 
     def ms(ps: float) -> float:
         return ps / 1e9 / args.steps
@@ -107,7 +111,9 @@ def main(argv=None) -> int:
         if ":" in name and "::" not in name:
             by_type[name.rsplit(":", 1)[-1]] += ps
     ops_total = sum(by_type.values())
-    print(f"\nop self time: {ms(ops_total):.0f} ms per step over all threads\n")
+    executions = sum(n for name, n in counts.items() if ":" in name and "::" not in name) / args.steps
+    print(f"\nop self time: {ms(ops_total):.0f} ms per step over all threads, in {executions:.0f} op "
+          "executions per step\n")  # fmt: skip
     print("| op type | ms/step | share |\n|---|---|---|")
     for op_type, ps in by_type.most_common(12):
         print(f"| {op_type} | {ms(ps):.0f} | {ps / ops_total:.0%} |")

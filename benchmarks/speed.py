@@ -490,9 +490,10 @@ def scaling(args) -> int:
         for child in served.values():
             child.ask("1")  # warm-up: tracing, optimizer build, first-call costs
         timings = {name: [] for name in names}
+        count = steps * max(1, 64**3 // (side * side * batch))  # about as much work per repeat at every point
         for _ in range(repeats):
             for name, child in served.items():
-                timings[name].append(child.ask(str(steps)) / steps * 1000)
+                timings[name].append(child.ask(str(count)) / count * 1000)
         peaks = {name: child.close() for name, child in served.items()}
         row = {"side": side, "batch": batch, "ms": {n: statistics.median(v) for n, v in timings.items()},
                "runs": timings, "peak_mb": peaks}  # fmt: skip
@@ -501,8 +502,9 @@ def scaling(args) -> int:
               file=sys.stderr, flush=True)  # fmt: skip
     w = spec("dcgan-64-64")
     print(f"\nDCGAN pair of the `images` recipe (width {w['filters']}, z = {w['latent']}, "
-          f"{w['critic_steps']} critic steps of WGAN-GP per generator step), RGB; {repeats} repeats x "
-          f"{steps} steps, each contestant in its own process")  # fmt: skip
+          f"{w['critic_steps']} critic steps of WGAN-GP per generator step), RGB; {repeats} repeats of "
+          f"{steps} steps at side 64 and batch 64 (as much work at the other points), each contestant in "
+          "its own process")  # fmt: skip
     ratios = [f"ours/{n}" for n in names if n != "ours"]
     print("| side | batch | " + " | ".join(f"{n} ms/step" for n in names) + " | " + " | ".join(ratios)
           + " | " + " | ".join(f"{n} peak MB" for n in names) + " |")  # fmt: skip
@@ -543,7 +545,7 @@ def scaling_plot(results: list[dict], names: list[str], slopes: dict, path: str)
     for i, (key, fixed, label) in enumerate([("side", "batch", "pixels per image (side²), batch 64"),
                                              ("batch", "side", "batch, side 64")]):  # fmt: skip
         axes = figure.add_subplot(1, 2, i + 1)
-        rows = [r for r in results if r[fixed] == 64]
+        rows = sorted((r for r in results if r[fixed] == 64), key=lambda r: r[key])
         for j, n in enumerate(names):
             x = [r[key] ** 2 if key == "side" else r[key] for r in rows]
             axes.loglog(x, [r["ms"][n] for r in rows], marker="o", color=f"C{j}",
