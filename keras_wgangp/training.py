@@ -242,10 +242,13 @@ def _image_data(
             train_images = None
             if count < COPY_CHECK_BELOW or validation_split:
                 train_images = data.load_image_files(files, image_size, stream.channels)
-            note = None
+            notes = []
             if channels is None and 0 < grey < count:
-                note = (f"{grey} of {count} images are grayscale and were repeated to RGB "
-                        "(--channels 1 makes every image grayscale)")  # fmt: skip
+                notes.append(f"{grey} of {count} images are grayscale and were repeated to RGB "
+                             "(--channels 1 makes every image grayscale)")  # fmt: skip
+            if count < COPY_CHECK_BELOW and not validation_split and recipe.augment == "none":
+                notes.append(small_data.SMALL_SET_ADVICE.format(count=count))
+            note = "\nnote: ".join(notes) or None
             shape = (image_size, image_size, stream.channels)
             validation = data.load_image_files(held, image_size, stream.channels) if held else None
             return _Data(
