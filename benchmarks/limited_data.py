@@ -31,6 +31,11 @@ share of 1,000 samples against the training digits in the classifier's features
 `<name>_neighbours_<cell>.png` (the nearest-neighbour panel of each n = 100 cell).
 
     python benchmarks/limited_data.py --mnist --methods r3gan --steps 3000 --eval-every 300 --seeds 1
+    python benchmarks/limited_data.py --mnist --append --methods wgan-gp --steps 2000 --eval-every 200 --seeds 1
+    python benchmarks/limited_data.py --mnist --from-json   # the table and curves of the stored cells
+
+`--append` keeps the cells of `<name>.json` and runs only the missing ones, so a study can grow
+over several runs with different steps per method (each cell records its own).
 """
 
 from __future__ import annotations
@@ -249,9 +254,14 @@ def study(args) -> int:
         with open(stem + ".json") as f:
             earlier = json.load(f)
         results, commands = earlier["runs"], earlier.get("commands", [])
-    commands.append("python benchmarks/limited_data.py " + " ".join(sys.argv[1:]))
+    if args.from_json:  # only the table and curves of the stored cells
+        with open(stem + ".json") as f:
+            earlier = json.load(f)
+        results, commands = earlier["runs"], earlier.get("commands", [])
+    else:
+        commands.append("python benchmarks/limited_data.py " + " ".join(sys.argv[1:]))
     done = {(r["method"], r["augment"], r["images"], r["seed"]) for r in results}
-    for seed in range(args.seeds):
+    for seed in range(0 if args.from_json else args.seeds):
         for method in args.methods.split(","):
             for augment in args.augments.split(","):
                 for count in (int(n) for n in args.sizes.split(",")):
