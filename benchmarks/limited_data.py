@@ -31,7 +31,7 @@ share of 1,000 samples against the training digits in the classifier's features
 `<name>_neighbours_<cell>.png` (the nearest-neighbour panel of each n = 100 cell).
 
     python benchmarks/limited_data.py --mnist --methods r3gan --steps 3000 --eval-every 300 --seeds 1
-    python benchmarks/limited_data.py --mnist --append --methods wgan-gp --steps 2000 --eval-every 200 --seeds 1
+    python benchmarks/limited_data.py --mnist --append --methods wgan-gp --steps 2000 --eval-every 200
     python benchmarks/limited_data.py --mnist --from-json   # the table and curves of the stored cells
 
 `--append` keeps the cells of `<name>.json` and runs only the missing ones, so a study can grow
