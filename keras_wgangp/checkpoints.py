@@ -418,7 +418,12 @@ class Checkpoint(keras.callbacks.BackupAndRestore):
         if StopAtStepBoundary.requested.is_set():
             StopAtStepBoundary.stepping.clear()
             if self.resumable_mid_epoch:  # else the last epoch's checkpoint stays the one to resume
-                self._save_model(step_in_epoch=self.steps_done + batch + 1)
+                steps = (self.params or {}).get("steps") or float("inf")  # of this fit's epochs
+                if batch + 1 >= steps:
+                    self._current_epoch = self._epoch + 1  # its last step: the epoch's end (no logs)
+                    self._save_model()
+                else:
+                    self._save_model(step_in_epoch=self.steps_done + batch + 1)
             raise KeyboardInterrupt
 
     def on_epoch_end(self, epoch, logs=None):

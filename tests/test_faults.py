@@ -171,19 +171,30 @@ def test_a_decompression_bomb_is_refused_by_name_from_its_header(tmp_path, capsy
     assert int(grown.stdout.split()[-1]) < 200, grown.stdout  # MB; decoding it would take 400 MB or more
 
 
+@pytest.fixture(scope="module")
+def uninterrupted_toy(tmp_path_factory):
+    whole = tmp_path_factory.mktemp("whole")
+    assert main([*TOY, "--output", str(whole)]) == 0
+    return kw.load_model(str(whole / "model.keras"))
+
+
+# Signalled in epoch 2's first step (3 of 6), then in its last one (4): the epoch's end.
+@pytest.mark.parametrize(
+    "batch, kept, resumed",
+    [(0, "the checkpoint of generator step 3", 3), (1, "the checkpoint of epoch 2", 4)],
+)
 def test_sigterm_checkpoints_at_the_step_boundary_and_the_rerun_resumes_exactly(
-    tmp_path, capsys, monkeypatch
+    tmp_path, capsys, monkeypatch, uninterrupted_toy, batch, kept, resumed
 ):
     import signal
 
-    whole, out = tmp_path / "whole", tmp_path / "run"
-    assert main([*TOY, "--output", str(whole)]) == 0
+    out = tmp_path / "run"
     on_batch_end = checkpoints.Checkpoint.on_train_batch_end
 
-    def terminated_in_step_3(self, batch, logs=None):
-        if self._epoch == 1 and batch == 0:
-            os.kill(os.getpid(), signal.SIGTERM)  # what a job scheduler sends, here mid-epoch
-        on_batch_end(self, batch, logs)
+    def terminated_in_step_3(self, step, logs=None):
+        if self._epoch == 1 and step == batch:
+            os.kill(os.getpid(), signal.SIGTERM)  # what a job scheduler sends, here mid-run
+        on_batch_end(self, step, logs)
 
     monkeypatch.setattr(checkpoints.Checkpoint, "on_train_batch_end", terminated_in_step_3)
     handlers = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
@@ -191,18 +202,17 @@ def test_sigterm_checkpoints_at_the_step_boundary_and_the_rerun_resumes_exactly(
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-2] == "Stopping at the end of this step (again to stop at once)."
     assert err[-1] == (
-        f"error: interrupted; the checkpoint of generator step 3 in {out / 'checkpoint'} is kept: rerun the "
-        "same command to resume"
+        f"error: interrupted; {kept} in {out / 'checkpoint'} is kept: rerun the same command to resume"
     )
     assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == handlers
     assert not (out / checkpoints.RunLock.NAME).exists()
     monkeypatch.setattr(checkpoints.Checkpoint, "on_train_batch_end", on_batch_end)
     assert main([*TOY, "--output", str(out)]) == 0
-    assert "generator step 3 of 6 (1 of 3 epochs)" in capsys.readouterr().out
+    assert f"generator step {resumed} of 6 ({resumed // 2} of 3 epochs)" in capsys.readouterr().out
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["generator_steps"] == 6 and summary["resumed_at_step"] == 3
-    models = [kw.load_model(str(run / "model.keras")) for run in (whole, out)]
-    for a, b in zip(models[0].weights, models[1].weights, strict=True):  # as if never stopped
+    assert summary["generator_steps"] == 6 and summary["resumed_at_step"] == resumed
+    resumed_model = kw.load_model(str(out / "model.keras"))
+    for a, b in zip(uninterrupted_toy.weights, resumed_model.weights, strict=True):  # as if never stopped
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
 
 
