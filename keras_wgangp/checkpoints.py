@@ -218,19 +218,16 @@ def resume_epoch(folder: str) -> int | None:
         >>> resume_epoch(tempfile.mkdtemp()) is None
         True
     """
-    path = os.path.join(folder, "training_metadata.json")
-    if not os.path.exists(path):
-        return None
     try:
-        with open(path) as handle:
-            return int(json.load(handle)["epoch"])
-    except (OSError, ValueError, KeyError):
+        return int(_metadata(folder)["epoch"])
+    except (KeyError, TypeError, ValueError):
         return None
 
 
 def _metadata(folder: str) -> dict:
+    """The checkpoint's `training_metadata.json`, or {} when missing or unreadable."""
     try:
-        with open(os.path.join(folder, "training_metadata.json")) as handle:
+        with open(os.path.join(folder, METADATA)) as handle:
             return dict(json.load(handle))
     except (OSError, ValueError, TypeError):
         return {}
