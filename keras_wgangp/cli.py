@@ -20,7 +20,7 @@ import math
 import os
 import sys
 
-from keras_wgangp import checkpoints, losses, penalties, recipes
+from keras_wgangp import checkpoints, losses, penalties, precision, recipes
 from keras_wgangp.architectures import IMAGE_SIZES
 from keras_wgangp.data import DIGITS_SIZES, MNIST_SIZES, TOY_DATASETS
 from keras_wgangp.training import TFDS_DATASETS, TFDS_PREFIX, dataset_kind
@@ -229,6 +229,14 @@ def _build_parser() -> argparse.ArgumentParser:
         "[none held out]",
     )
     add(
+        "--precision",
+        choices=precision.NAMES,
+        default="auto",
+        help="the networks' arithmetic: bfloat16 (mixed_bfloat16) or float32; auto picks bfloat16 on a "
+        f"CPU with {' or '.join(precision.BF16_FLAGS)} under TensorFlow, float32 elsewhere (GPUs "
+        f"included), unless {precision.ENVIRONMENT} names one [auto]",
+    )
+    add(
         "--skip-bad-images",
         action="store_true",
         help="leave unreadable images of a folder out, with a warning [stop and name the file]",
@@ -353,7 +361,7 @@ def _train(args) -> int:
     try:
         options = ("seed", "conditional", "conditioning", "image_size", "channels", "data_dir")
         options += ("critic_learning_rate", "verbose", "checkpoint_every", "restart", "skip_bad_images")
-        options += ("validation_split",)
+        options += ("validation_split", "precision")
         checkpoints.check_writable(args.output)
         # One run at a time in a folder; SIGTERM and Ctrl-C checkpoint at the end of the step.
         with checkpoints.RunLock(args.output), checkpoints.StopAtStepBoundary():

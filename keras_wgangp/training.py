@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 from keras_wgangp import checkpoints, data, evaluation, recipes, small_data
+from keras_wgangp import precision as precision_lib
 from keras_wgangp.architectures import IMAGE_SIZES
 
 # The sides a folder's run picks by itself: 128 only on request (--image-size 128), since its step
@@ -368,6 +369,7 @@ def train(
     restart: bool = False,
     skip_bad_images: bool = False,
     validation_split: float | None = None,
+    precision: str = "auto",
 ) -> dict:
     """Trains `recipe` on `dataset` and writes every output to `output`, resuming a checkpoint there.
 
@@ -393,6 +395,8 @@ def train(
             MNIST's training images out, and watch the critic on them
             (`CriticOverfitting`: `overfit_rv` in the logs, `losses.png` and
             the summary); ADA then steers by that r_v.
+        precision: `"auto"`, `"float32"` or `"bfloat16"` (`keras_wgangp.precision.resolve`): the
+            networks' compute precision, printed first and recorded in the summary.
 
     Returns:
         The summary that was written to `summary.json`.
@@ -414,7 +418,9 @@ def train(
     from keras_wgangp.callbacks import CriticContour, SampleImages, StopOnDivergence
     from keras_wgangp.plots import plot_history
 
+    resolved = precision_lib.resolve(precision)
     checkpoints.check_writable(output)
+    print(f"Precision: {resolved}", flush=True)
     keras.utils.set_random_seed(seed)
     kind = dataset_kind(dataset)
     if data_note(dataset):
@@ -423,17 +429,8 @@ def train(
         loaded = _toy_data(dataset, recipe, seed, conditional)
     else:
         image_size = image_size or default_image_size(dataset)
-        loaded = _image_data(
-            dataset,
-            recipe,
-            image_size,
-            seed,
-            conditional,
-            channels,
-            data_dir,
-            skip_bad_images,
-            validation_split,
-        )
+        loaded = _image_data(dataset, recipe, image_size, seed, conditional, channels, data_dir,
+                             skip_bad_images, validation_split)  # fmt: skip
     num_classes = None
     if conditional:
         num_classes = len(loaded.class_names)
@@ -464,11 +461,12 @@ def train(
         )
     if loaded.note:
         print(f"note: {loaded.note}", flush=True)
-    gan = recipes.build_gan(
-        recipe, tuple(loaded.shape), total_steps=total_steps, num_classes=num_classes,
-        conditioning=conditioning, seed=seed, critic_learning_rate=critic_learning_rate,
-        validation=loaded.validation is not None,
-    )  # fmt: skip
+    with precision_lib.use(resolved):  # layers keep the policy they are built under
+        gan = recipes.build_gan(
+            recipe, tuple(loaded.shape), total_steps=total_steps, num_classes=num_classes,
+            conditioning=conditioning, seed=seed, critic_learning_rate=critic_learning_rate,
+            validation=loaded.validation is not None,
+        )  # fmt: skip
     objective = recipes.objective_name(recipe.loss, recipe.penalty)
     what = f"conditional ({num_classes} classes, {conditioning}) " if num_classes else ""
     print(
@@ -564,6 +562,7 @@ def train(
         "generator_steps": int(gan.generator_optimizer.iterations),
         "critic_steps": int(gan.critic_optimizer.iterations),
         "train_seconds": round(seconds, 1),
+        "precision": resolved.to_dict(),
         "resumed_at_epoch": initial_epoch if initial_epoch or steps_done else None,
         "resumed_at_step": initial_epoch * (per_epoch or 0) + steps_done
         if per_epoch and (initial_epoch or steps_done)
