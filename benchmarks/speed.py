@@ -24,6 +24,8 @@ repeat so machine noise hits them alike):
 * ours_diffaugment (opt-in): `ours` with `augment="diffaugment"`, for the
   cost of augmenting every critic input; with `--workloads digits`, the
   16x16 DCGAN pair of `keras-wgangp train --dataset digits`;
+* ours_bf16: `ours` under the `mixed_bfloat16` policy (`--precision bfloat16`, or by default where
+  `keras_wgangp.precision.resolve("auto")` picks bfloat16), in a child process of its own;
 * ours_jax, ours_torch: `ours` under KERAS_BACKEND=jax (jit-compiled with
   XLA, as JAX runs) and KERAS_BACKEND=torch (eager), each in its own child
   process that stays alive and is timed in the same interleaved repeats;
@@ -42,6 +44,7 @@ process.
     python benchmarks/speed.py --quick    # 3 repeats x 3 steps, a few minutes
     python benchmarks/speed.py --jit      # jit_compile=True for ours and kerasio (XLA)
     python benchmarks/speed.py --mixed    # mixed_float16 policy (for GPUs)
+    python benchmarks/speed.py --precision bfloat16   # adds ours_bf16 beside ours (float32)
     python benchmarks/speed.py --scaling --output docs/results/runs/speed_scaling   # side and batch
 
 `--scaling` times the DCGAN pair of the `images` recipe (the folder default of `keras-wgangp
@@ -303,25 +306,37 @@ def make_torch(workload: str, jit: bool):
 
 def torch_dcgan(w: dict):
     """`kw.architectures.dcgan_critic` and `dcgan_generator` written in PyTorch, layer for layer
-    (the same parameter count; PyTorch's default initialisers)."""
+    (the same shapes and parameter count, Keras's "same" padding and BatchNorm momentum and ε;
+    PyTorch's default initialisers)."""
     import math
 
     from torch import nn
 
     side, _, channels = w["shape"]
     filters, latent = w["filters"], w["latent"]
-    layers, c = [], channels
+    layers, c, size = [], channels, side
     for i in range(max(2, math.ceil(math.log2(side / 4)))):
-        layers += [nn.Conv2d(c, filters * 2**i, 4, 2, 1), nn.LeakyReLU(0.2)]
-        c = filters * 2**i
-    critic = nn.Sequential(*layers, nn.Flatten(), nn.Linear(c * (side // 2 ** (len(layers) // 2)) ** 2, 1))
-    ups = round(math.log2(side // 4))
+        # Keras's "same" at stride 2 gives ceil(size / 2): an odd side pads 1 before and 2 after.
+        layers += (
+            [nn.ZeroPad2d((1, 2, 1, 2)), nn.Conv2d(c, filters * 2**i, 4, 2, 0)]
+            if size % 2
+            else [nn.Conv2d(c, filters * 2**i, 4, 2, 1)]
+        )
+        layers += [nn.LeakyReLU(0.2)]
+        c, size = filters * 2**i, -(-size // 2)
+    critic = nn.Sequential(*layers, nn.Flatten(), nn.Linear(c * size * size, 1))
+    start = 7 if side == 28 else 4
+    ups = round(math.log2(side // start))
     width = filters * 2 ** max(ups - 1, 0)
-    body = [nn.Linear(latent, 16 * width, bias=False), nn.BatchNorm1d(16 * width), nn.ReLU(),
-            nn.Unflatten(1, (width, 4, 4))]  # fmt: skip
+
+    def norm(kind, n):  # Keras's BatchNormalization: momentum 0.99 (PyTorch's 0.01), ε 1e-3
+        return kind(n, eps=1e-3, momentum=0.01)
+
+    body = [nn.Linear(latent, start * start * width, bias=False), norm(nn.BatchNorm1d, start * start * width),
+            nn.ReLU(), nn.Unflatten(1, (width, start, start))]  # fmt: skip
     for i in range(ups):
         out = max(filters, width // 2) if i else width
-        body += [nn.ConvTranspose2d(width, out, 4, 2, 1, bias=False), nn.BatchNorm2d(out), nn.ReLU()]
+        body += [nn.ConvTranspose2d(width, out, 4, 2, 1, bias=False), norm(nn.BatchNorm2d, out), nn.ReLU()]
         width = out
     generator = nn.Sequential(*body, nn.Conv2d(width, channels, 3, 1, 1), nn.Tanh())
     return critic, generator
@@ -373,7 +388,7 @@ def make_in_backend(backend: str, name: str = ""):
             if not REFERENCE["path"]:
                 raise SystemExit("ours_ref needs --reference DIR (a checkout of the release to compare with)")
             env["PYTHONPATH"] = os.pathsep.join([REFERENCE["path"], env.get("PYTHONPATH", "")])
-        cmd = [sys.executable, os.path.abspath(__file__), "--serve", workload, backend]
+        cmd = [sys.executable, os.path.abspath(__file__), "--serve", workload, backend, *precision_args(name)]
         child = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
         def run(steps: int) -> float:
@@ -389,15 +404,42 @@ def make_in_backend(backend: str, name: str = ""):
     return make
 
 
+# `ours` under another precision policy, which is process-wide: a child process each.
+PRECISION_CONTESTANTS = {"ours_bf16": "bfloat16"}
+
 for _name, _backend in {**BACKEND_CONTESTANTS, **RELEASE_CONTESTANTS}.items():
     CONTESTANTS[_name] = make_in_backend(_backend, _name)
+for _name in PRECISION_CONTESTANTS:
+    CONTESTANTS[_name] = make_in_backend("tensorflow", _name)
+
+
+def precision_args(name: str) -> list[str]:
+    """The flags that give a child process the precision of contestant `name`."""
+    return ["--precision", PRECISION_CONTESTANTS[name]] if name in PRECISION_CONTESTANTS else []
+
+
+def cpu_description() -> str:
+    """The CPU's model name and its bfloat16 flags, as the speed page shows beside each figure."""
+    import platform
+
+    from keras_wgangp import precision
+
+    model = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as handle:
+            model = next((line.partition(":")[2].strip() for line in handle if line.startswith("model name")),
+                         model)  # fmt: skip
+    except OSError:
+        pass
+    flags = [flag for flag in precision.BF16_FLAGS if flag in precision.cpu_flags()]
+    return f"{model} (bf16 flags: {', '.join(flags) or 'none'})"
 
 
 def _make_here(name: str, workload: str, jit: bool):
     """A contestant in this process (a child for the backend contestants)."""
     if name in BACKEND_CONTESTANTS:
         return make_ours(workload, jit=BACKEND_CONTESTANTS[name] == "jax")
-    if name in RELEASE_CONTESTANTS:  # the child's PYTHONPATH picks the release
+    if name in RELEASE_CONTESTANTS or name in PRECISION_CONTESTANTS:  # the child's path or policy decides
         return make_ours(workload, jit)
     return CONTESTANTS[name](workload, jit)
 
@@ -435,7 +477,7 @@ def _peak_rss_mb() -> float:
 
 def peak_memory_mb(workload: str, name: str, args) -> float:
     """Peak RSS of one contestant alone (a child process: 1 warm-up + 2 steps)."""
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", workload, name]
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", workload, name, *precision_args(name)]
     cmd += ["--jit"] if args.jit else []
     cmd += ["--mixed"] if args.mixed else []
     env = dict(os.environ, KERAS_BACKEND=BACKEND_CONTESTANTS.get(name, "tensorflow"))
@@ -454,6 +496,7 @@ class Served:
     def __init__(self, name: str, workload: str, args):
         cmd = [sys.executable, os.path.abspath(__file__), "--serve-contestant", workload, name]
         cmd += ["--jit"] if args.jit else []
+        cmd += precision_args(name)
         cmd += ["--mixed"] if args.mixed else []
         self.child = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
@@ -475,13 +518,20 @@ class Served:
 SCALING_CONTESTANTS = "ours,bare,torch"
 
 
+def default_contestants(names: str, args) -> str:
+    """`names`, with ours_bf16 after ours when --precision bfloat16 asks, or when auto picks bfloat16."""
+    wanted = args.precision or kw.precision.resolve("auto").name
+    return names.replace("ours,", "ours,ours_bf16,", 1) if wanted == "bfloat16" else names
+
+
 def scaling(args) -> int:
     """Step time and peak RSS of the `images` recipe's DCGAN pair against image side (at batch 64)
     and against batch (at side 64), for each contestant in its own process, interleaved per point."""
     sides = [int(v) for v in args.sides.split(",")]
     batches = [int(v) for v in args.batches.split(",")]
     points = [(side, 64) for side in sides] + [(64, batch) for batch in batches if batch != 64]
-    names = [n for n in (args.contestants or SCALING_CONTESTANTS).split(",") if available(n)]
+    names = [n for n in (args.contestants or default_contestants(SCALING_CONTESTANTS, args)).split(",")
+             if available(n)]  # fmt: skip
     repeats, steps = args.repeats or 3, args.steps or 2
     results = []
     for side, batch in points:
@@ -504,7 +554,7 @@ def scaling(args) -> int:
     print(f"\nDCGAN pair of the `images` recipe (width {w['filters']}, z = {w['latent']}, "
           f"{w['critic_steps']} critic steps of WGAN-GP per generator step), RGB; {repeats} repeats of "
           f"{steps} steps at side 64 and batch 64 (as much work at the other points), each contestant in "
-          "its own process")  # fmt: skip
+          f"its own process; {cpu_description()}")  # fmt: skip
     ratios = [f"ours/{n}" for n in names if n != "ours"]
     print("| side | batch | " + " | ".join(f"{n} ms/step" for n in names) + " | " + " | ".join(ratios)
           + " | " + " | ".join(f"{n} peak MB" for n in names) + " |")  # fmt: skip
@@ -576,6 +626,11 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--jit", action="store_true", help="jit_compile=True (XLA) for the TF contestants")
     parser.add_argument("--mixed", action="store_true", help="mixed_float16 policy for the TF contestants")
+    parser.add_argument(
+        "--precision",
+        choices=["float32", "bfloat16"],
+        help="bfloat16: add ours_bf16 (mixed_bfloat16) beside ours [on where auto picks bfloat16]",
+    )
     parser.add_argument("--no-memory", action="store_true", help="skip the per-contestant memory runs")
     parser.add_argument(
         "--reference",
@@ -594,6 +649,8 @@ def main(argv=None) -> int:
     REFERENCE["path"] = os.path.abspath(args.reference) if args.reference else None
     if args.mixed:
         keras.mixed_precision.set_global_policy("mixed_float16")
+    if args.precision and (args.child or args.serve or args.serve_contestant):  # a contestant's own policy
+        keras.mixed_precision.set_global_policy(kw.precision.resolve(args.precision).policy)
     if args.serve:  # a backend contestant: time `ours` for each step count read from stdin
         workload, backend = args.serve
         keras.utils.set_random_seed(0)
@@ -604,7 +661,11 @@ def main(argv=None) -> int:
     if args.serve_contestant:  # --scaling: one contestant, timed for each step count read from stdin
         workload, name = args.serve_contestant
         keras.utils.set_random_seed(0)
-        run = CONTESTANTS[name](workload, args.jit)
+        run = (
+            _make_here(name, workload, args.jit)
+            if name in PRECISION_CONTESTANTS
+            else CONTESTANTS[name](workload, args.jit)
+        )
         for line in sys.stdin:
             print(_peak_rss_mb() if line.strip() == "peak" else run(int(line)), flush=True)
         return 0
@@ -620,7 +681,9 @@ def main(argv=None) -> int:
 
     repeats = args.repeats or (3 if args.quick else 5)
     steps = args.steps or (3 if args.quick else 8)
-    args.contestants = args.contestants or "ours,kerasio,bare,torch,ours_lazy4,ours_jax,ours_torch"
+    args.contestants = args.contestants or default_contestants(
+        "ours,kerasio,bare,torch,ours_lazy4,ours_jax,ours_torch", args
+    )
     names = [n for n in args.contestants.split(",") if available(n)]
     keras.utils.set_random_seed(0)
     lines = []
@@ -664,7 +727,7 @@ def main(argv=None) -> int:
     for module in ("jax", "torch"):
         if importable(module) and any(n.endswith(module) for n in names):
             versions += f", {module} {__import__(module).__version__}"
-    print(f"\n{device}; {versions}; jit={args.jit} mixed={args.mixed}")
+    print(f"\n{device}: {cpu_description()}; {versions}; jit={args.jit} mixed={args.mixed}")
     return 0
 
 

@@ -43,12 +43,14 @@ def test_quality_quick_covers_8gaussians(tmp_path):
 def test_speed_quick_runs(tmp_path):
     result = subprocess.run(
         [sys.executable, os.path.join(ROOT, "benchmarks", "speed.py"), "--workloads", "toy", "--repeats", "1",
-         "--steps", "1", "--contestants", "ours,kerasio,bare,ours_lazy4,ours_jax,ours_torch", "--no-memory"],
+         "--steps", "1", "--contestants", "ours,kerasio,bare,ours_lazy4,ours_bf16,ours_jax,ours_torch",
+         "--no-memory"],
         capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    for name in ("| ours |", "| kerasio |", "| bare |", "| ours_lazy4 |"):
+    for name in ("| ours |", "| kerasio |", "| bare |", "| ours_lazy4 |", "| ours_bf16 |"):
         assert name in result.stdout
+    assert "bf16 flags:" in result.stdout  # the CPU is named beside the figures
     # The other backends run in child processes, when installed.
     for module in ("jax", "torch"):
         if importlib.util.find_spec(module) is not None:
@@ -210,3 +212,40 @@ def test_evaluation_cache_times_first_and_second_evaluations(capsys):
     assert evaluation_cache.main(["--datasets", "digits"]) == 0
     row = capsys.readouterr().out.splitlines()[-1]
     assert row.startswith("| digits | ") and row.count(" s |") == 4
+
+
+def test_torch_port_has_the_keras_dcgan_shapes_and_parameter_counts():
+    pytest.importorskip("torch")
+    import torch
+
+    speed = load_benchmark("speed")
+    for side in (16, 28):  # 28 has the odd 7×7 map that Keras's "same" pads 1 before and 2 after
+        critic, generator = speed.torch_dcgan({"shape": (side, side, 1), "filters": 8, "latent": 4})
+        keras_critic = kw.architectures.dcgan_critic((side, side, 1), filters=8)
+        keras_generator = kw.architectures.dcgan_generator(4, (side, side, 1), filters=8)
+        images = generator(torch.zeros(2, 4))
+        assert tuple(images.shape) == (2, 1, side, side) and tuple(critic(images).shape) == (2, 1)
+        assert sum(p.numel() for p in critic.parameters()) == keras_critic.count_params()
+        trainable = sum(int(np.prod(v.shape)) for v in keras_generator.trainable_variables)
+        assert sum(p.numel() for p in generator.parameters()) == trainable
+
+
+def test_time_to_quality_charges_no_snapshot_time_and_reads_its_curves():
+    import time
+
+    ttq = load_benchmark("time_to_quality")
+    clock = ttq.Clock(0.2, [0.5, 1.0], snapshot=lambda: time.sleep(0.3) or "drawn")
+    while not clock.tick():
+        time.sleep(0.01)
+    assert [r["samples"] for r in clock.records] == ["drawn", "drawn"]
+    assert 0.2 <= clock.trained < 0.5  # the two 0.3 s snapshots are not in it
+    curve = [{"seconds": s, "steps": 10 * s, "fid": f, "floor": 10.0, "classes": 10, "rarest": 0.08}
+             for s, f in [(10, 90.0), (20, 40.0), (30, 25.0)]]  # fmt: skip
+    torch_curve = [dict(r, fid=r["fid"] + 20) for r in curve]
+    assert ttq.reached(curve, torch_curve[-1]["fid"], 30) == pytest.approx(2 / 3)
+    assert ttq.reached(torch_curve, 10.0, 30) is None
+    result = {"objective": "recipe", "budget": 30, "seed": 0, "cpu": "cpu", "auto": "float32",
+              "curves": {"ours": curve, "torch": torch_curve}}  # fmt: skip
+    table = ttq.report(result)
+    assert "| ours | 300 | 10.00 | 25.0 | 10.0 | 10 | 8.0 % | 0.67× | – |" in table
+    assert "| torch | 300 | 10.00 | 45.0 | 10.0 | 10 | 8.0 % | 1.00× | – |" in table
