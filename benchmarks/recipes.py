@@ -11,6 +11,7 @@ quality check as well as a measurement.
     python benchmarks/recipes.py --datasets digits --seeds 3      # seeds 0-2
     python benchmarks/recipes.py --datasets digits --steps 1500   # half the digits default
     python benchmarks/recipes.py --datasets stacked_mnist --seeds 3   # about an hour
+    python benchmarks/recipes.py --datasets digits --seeds 3 --precision bfloat16   # --precision's effect
 """
 
 from __future__ import annotations
@@ -85,11 +86,13 @@ def passes(value: float, comparison: str, bound: float) -> bool:
     raise ValueError(f"Unknown comparison {comparison!r}.")
 
 
-def run(dataset: str, seed: int, steps: int | None, output: str) -> dict:
-    folder = os.path.join(output, f"{dataset}_seed{seed}")
+def run(dataset: str, seed: int, steps: int | None, output: str, precision: str | None = None) -> dict:
+    folder = os.path.join(output, f"{dataset}_seed{seed}" + (f"_{precision}" if precision else ""))
     argv = ["train", "--dataset", dataset, "--seed", str(seed), "--output", folder, "--verbose", "0"]
     if steps is not None:
         argv += ["--steps", str(steps)]
+    if precision is not None:
+        argv += ["--precision", precision]
     start = time.perf_counter()
     code = keras_wgangp(argv)
     seconds = time.perf_counter() - start
@@ -102,17 +105,20 @@ def run(dataset: str, seed: int, steps: int | None, output: str) -> dict:
         value = lookup(summary, path)
         checks.append({"measure": path, "value": value, "bar": f"{comparison} {bound}",
                        "passed": passes(value, comparison, bound)})  # fmt: skip
-    return {"dataset": dataset, "seed": seed, "steps": summary["settings"]["steps"],
-            "seconds": seconds, "settings": summary["settings"], "checks": checks}  # fmt: skip
+    return {"dataset": dataset, "seed": seed, "steps": summary["settings"]["steps"], "seconds": seconds,
+            "train_seconds": summary["train_seconds"], "precision": summary["precision"]["name"],
+            "settings": summary["settings"], "checks": checks}  # fmt: skip
 
 
 def table(results: list[dict]) -> str:
-    lines = ["| dataset | seed | steps | measure | value | bar | met |", "|---|---|---|---|---|---|---|"]
+    head = "| dataset | precision | seed | steps | train s | measure | value | bar | met |"
+    lines = [head, "|---" * 9 + "|"]
     for result in results:
         for check in result["checks"]:
             lines.append(
-                f"| {result['dataset']} | {result['seed']} | {result['steps']} | {check['measure']} | "
-                f"{check['value']:.4g} | {check['bar']} | {'yes' if check['passed'] else 'NO'} |"
+                f"| {result['dataset']} | {result['precision']} | {result['seed']} | {result['steps']} | "
+                f"{result['train_seconds']:.0f} | {check['measure']} | {check['value']:.4g} | "
+                f"{check['bar']} | {'yes' if check['passed'] else 'NO'} |"
             )
     return "\n".join(lines)
 
@@ -126,6 +132,9 @@ def main(argv=None) -> int:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--steps", type=int, default=None, help="generator steps (default: the recipe's)")
     parser.add_argument(
+        "--precision", choices=["auto", "float32", "bfloat16"], help="keras-wgangp train --precision [auto]"
+    )
+    parser.add_argument(
         "--output", default=None, help="folder for the runs and recipes.json (default: a temp one)"
     )
     args = parser.parse_args(argv)
@@ -135,7 +144,7 @@ def main(argv=None) -> int:
         parser.error(f"no bars for {unknown[0]!r}; choose from {', '.join(BARS)}")
     output = args.output or tempfile.mkdtemp(prefix="recipes_")
     results = [
-        run(dataset, seed, args.steps, output)
+        run(dataset, seed, args.steps, output, args.precision)
         for dataset in datasets
         for seed in range(args.first_seed, args.first_seed + args.seeds)
     ]

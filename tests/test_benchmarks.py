@@ -90,7 +90,8 @@ def test_recipes_runs_the_command_line_and_reports_missed_bars(tmp_path, capsys)
     argv = ["--datasets", "8gaussians,digits", "--steps", "3", "--output", str(tmp_path)]
     assert recipes.main(argv) == 1
     out, err = capsys.readouterr()
-    assert "| 8gaussians | 0 | 3 | mode_coverage.modes_covered |" in out and "| digits | 0 | 3 | fid |" in out
+    assert "| 8gaussians | float32 | 0 | 3 |" in out and "| mode_coverage.modes_covered |" in out
+    assert "| digits | float32 | 0 | 3 |" in out and "| fid |" in out
     assert "missed: digits seed 0: fid" in err
     toy, digits = json.loads((tmp_path / "recipes.json").read_text())
     # The defaults the bars were measured with.
