@@ -88,17 +88,17 @@ def images() -> np.ndarray:
     return kw.data.mnist("train", 28)[0]
 
 
-def run_ours(recipe, clock_args, seed: int, precision: str) -> list[dict]:
-    import keras
+def image_stream(batch_size: int, seed: int):
+    """The training digits, shuffled and repeated, in batches (Keras contestants)."""
     import tensorflow as tf
 
-    keras.utils.set_random_seed(seed)
-    with kw.precision.use(precision):
-        gan = recipes.build_gan(recipe, (28, 28, 1), total_steps=recipe.steps, seed=seed)
     stream = tf.data.Dataset.from_tensor_slices(images()).shuffle(4000, seed=seed).repeat()
-    stream = stream.batch(recipe.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
-    gan.fit(stream.take(2 * recipe.critic_steps), steps_per_epoch=2, verbose=0)  # tracing is not charged
-    clock = Clock(*clock_args, snapshot=lambda: gan.generate(SAMPLES, seed=SAMPLE_SEED))
+    return stream.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+def fit_for_budget(model, stream, clock: Clock) -> list[dict]:
+    """`model.fit` on `stream` until `clock` has seen the whole budget (Keras contestants)."""
+    import keras
 
     class Stop(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
@@ -106,13 +106,25 @@ def run_ours(recipe, clock_args, seed: int, precision: str) -> list[dict]:
                 self.model.stop_training = True
 
     clock.since = time.perf_counter()
-    gan.fit(stream, steps_per_epoch=10**7, epochs=1, verbose=0, callbacks=[Stop()])
+    model.fit(stream, steps_per_epoch=10**7, epochs=1, verbose=0, callbacks=[Stop()])
     return clock.records
+
+
+def run_ours(recipe, clock_args, seed: int, precision: str) -> list[dict]:
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    with kw.precision.use(precision):
+        gan = recipes.build_gan(recipe, (28, 28, 1), total_steps=recipe.steps, seed=seed)
+    stream = image_stream(recipe.batch_size, seed)
+    gan.fit(stream.take(2 * recipe.critic_steps), steps_per_epoch=2, verbose=0)  # tracing is not charged
+    return fit_for_budget(
+        gan, stream, Clock(*clock_args, snapshot=lambda: gan.generate(SAMPLES, seed=SAMPLE_SEED))
+    )
 
 
 def run_kerasio(recipe, clock_args, seed: int) -> list[dict]:
     import keras
-    import tensorflow as tf
     from kerasio_reference import KerasIOStyleWGAN
 
     keras.utils.set_random_seed(seed)
@@ -125,20 +137,11 @@ def run_kerasio(recipe, clock_args, seed: int) -> list[dict]:
         return keras.optimizers.Adam(rate, beta_1=recipe.beta_1, beta_2=recipe.beta_2)
 
     model.compile(adam(recipe.critic_learning_rate), adam(recipe.learning_rate))
-    stream = tf.data.Dataset.from_tensor_slices(images()).shuffle(4000, seed=seed).repeat()
-    stream = stream.batch(recipe.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    stream = image_stream(recipe.batch_size, seed)
     model.fit(stream.take(2), verbose=0)
     z = keras.random.normal((SAMPLES, recipe.latent_dim), seed=SAMPLE_SEED)
     clock = Clock(*clock_args, snapshot=lambda: generator.predict(z, batch_size=500, verbose=0))
-
-    class Stop(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            if clock.tick():
-                self.model.stop_training = True
-
-    clock.since = time.perf_counter()
-    model.fit(stream, steps_per_epoch=10**7, epochs=1, verbose=0, callbacks=[Stop()])
-    return clock.records
+    return fit_for_budget(model, stream, clock)
 
 
 def run_torch(recipe, clock_args, seed: int) -> list[dict]:
