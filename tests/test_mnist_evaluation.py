@@ -82,7 +82,8 @@ def test_train_and_evaluate_commands_on_mnist_conditional(tmp_path, capsys):
 
     argv = ["train", "--dataset", "mnist", "--conditional", *TINY, "--output", str(tmp_path / "m")]
     assert main(argv) == 0
-    first_line = capsys.readouterr().out.splitlines()[0]
+    precision_line, first_line = capsys.readouterr().out.splitlines()[:2]  # then the data
+    assert precision_line.startswith("Precision: float32")
     assert first_line.startswith("Data: mnist, the 4,000 training digits of the 5,000 real MNIST digits")
     assert "--dataset tfds:mnist" in first_line
     summary = json.loads((tmp_path / "m" / "summary.json").read_text())
@@ -101,7 +102,8 @@ def test_train_command_on_stacked_mnist(tmp_path, capsys):
     from keras_wgangp.cli import main
 
     assert main(["train", "--dataset", "stacked_mnist", *TINY, "--output", str(tmp_path / "s")]) == 0
-    assert capsys.readouterr().out.startswith("Data: stacked_mnist, three of the 4,000 training digits")
+    second_line = capsys.readouterr().out.splitlines()[1]  # after the precision
+    assert second_line.startswith("Data: stacked_mnist, three of the 4,000 training digits")
     summary = json.loads((tmp_path / "s" / "summary.json").read_text())
     assert summary["mode_coverage"]["num_modes"] == 1000 and summary["fid"] > 0
     assert len(summary["evaluations"]["kl"]) == 2  # watched during the run, on the MNIST classifier

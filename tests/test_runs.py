@@ -328,8 +328,10 @@ def test_a_killed_run_resumes_to_the_same_weights(tmp_path):
     assert "--learning-rate is 0.002 here but 0.001" in message and "in the checkpoint" in message
     resumed = cli(argv + ["--output", str(tmp_path / "crashed")])
     assert resumed.wait(timeout=600) == 0, resumed.stderr.read()[-3000:]
-    first_line = resumed.stdout.readline()
-    assert first_line.startswith("Resuming from the checkpoint in"), first_line
+    first_line = resumed.stdout.readline()  # the precision, then where the run resumes
+    assert first_line.startswith("Precision: float32"), first_line
+    second_line = resumed.stdout.readline()
+    assert second_line.startswith("Resuming from the checkpoint in"), second_line
     summaries = [json.loads((tmp_path / run / "summary.json").read_text()) for run in ("whole", "crashed")]
     assert summaries[0]["generator_steps"] == summaries[1]["generator_steps"] == 900
     assert summaries[1]["resumed_at_epoch"] >= 3
