@@ -12,6 +12,12 @@ import keras  # noqa: E402
 import pytest  # noqa: E402
 
 
+def pytest_collection_modifyitems(items):
+    # The slow tests first (a stable sort keeps their order): the two xdist workers then share
+    # the long ones and finish together, instead of one running a long test alone at the end.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     keras.utils.set_random_seed(1234)

@@ -26,6 +26,7 @@ def worker(backend, command, folder):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(len(BACKENDS) < 3, reason="needs jax and torch: pip install '.[jax,torch]'")
 def test_keras_files_load_under_every_backend(tmp_path):
     import cross_backend_worker as here  # this process's backend saves and checks in process
@@ -51,6 +52,7 @@ def test_keras_files_load_under_every_backend(tmp_path):
             assert found["iterations_after_resume"] == 12, (pair, found)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif("jax" not in BACKENDS, reason="needs jax: pip install '.[jax]'")
 def test_jax_data_parallel_step_equals_the_single_device_step():
     result = subprocess.run(

