@@ -381,6 +381,41 @@ def from_options(
     return Objective(terms)
 
 
+def stack_updates(updates: list) -> tuple:
+    """Joins several updates' `(loss, logs)` into one: each value becomes a vector of them.
+
+    `record` then adds them to the epoch means in one metric update, which
+    gives the same means as one update per value.
+
+    Args:
+        updates: `(loss, logs)` pairs with the same log names; a value is a
+            scalar or a `(value, sample_weight)` pair (lazy terms).
+
+    Returns:
+        `(losses, logs)`: the losses as a vector, and each log as a vector or
+        a pair of vectors.
+
+    Examples:
+        >>> losses, logs = stack_updates([(1.0, {"r1": (2.0, 1.0)}), (3.0, {"r1": (0.0, 0.0)})])
+        >>> values, weights = (keras.ops.convert_to_numpy(v).tolist() for v in logs["r1"])
+        >>> keras.ops.convert_to_numpy(losses).tolist(), values, weights
+        ([1.0, 3.0], [2.0, 0.0], [1.0, 0.0])
+    """
+
+    def stack(values):
+        return ops.stack([ops.cast(value, "float32") for value in values])
+
+    losses = stack([loss for loss, _ in updates])
+    logs = {}
+    for name, first in updates[0][1].items():
+        values = [update_logs[name] for _, update_logs in updates]
+        if isinstance(first, tuple):
+            logs[name] = (stack([v for v, _ in values]), stack([w for _, w in values]))
+        else:
+            logs[name] = stack(values)
+    return losses, logs
+
+
 def record(metrics, logs: dict) -> None:
     """Adds one update's logs to the model's epoch-mean metrics, by name.
 
