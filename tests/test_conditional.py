@@ -339,6 +339,8 @@ def test_round_trips_keep_conditional_mode(tmp_path, kind):
     np.testing.assert_allclose(loaded.generate(7, seed=11, labels=labels), expected, rtol=1e-6)
     loaded.fit(*fit_args, batch_size=16, epochs=1, verbose=0)  # trains on after reload
     assert int(loaded.critic_optimizer.iterations.numpy()) == 2 * int(gan.critic_optimizer.iterations.numpy())
+    if kind in ("concat", "acgan"):
+        return  # the export holds only the generator, the same labelled one as projection's
 
     export = str(tmp_path / "saved")
     gan.export(export, verbose=False)
