@@ -261,8 +261,10 @@ def _group_dataset(dataset, batch_size, critic_steps, num_classes=None):
                 return tf.cast(x, floatx), tf.identity(y)
 
         dataset = dataset.map(cast)
-    # rebatch regroups without touching single examples; the last group may be partial.
-    dataset = dataset.rebatch(batch_size * critic_steps).prefetch(tf.data.AUTOTUNE)
+    # rebatch regroups without touching single examples; the last group may be partial. An
+    # endless dataset has no last group: its groups get a static size (see _array_dataset).
+    endless = int(dataset.cardinality()) == tf.data.INFINITE_CARDINALITY
+    dataset = dataset.rebatch(batch_size * critic_steps, drop_remainder=endless).prefetch(tf.data.AUTOTUNE)
     return dataset, (first[:2].astype(floatx), sample_labels)
 
 
@@ -305,7 +307,10 @@ def _array_dataset(x: np.ndarray, labels, group: int, epoch_variable) -> tf.data
             return tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=seed)
 
         order = tf.data.Dataset.from_tensors(0).map(permutation)
-    indices = order.unbatch().batch(group).apply(tf.data.experimental.assert_cardinality(num_groups))
+    # Without a partial last group the groups get a static size, so the step cuts its critic
+    # batches as static slices instead of gathering each one (see critic_batches).
+    indices = order.unbatch().batch(group, drop_remainder=n % group == 0)
+    indices = indices.apply(tf.data.experimental.assert_cardinality(num_groups))
     # from_tensors(x) keeps the array as one dataset component, as Keras's own
     # array adapter does, instead of baking it into the graph as a constant.
     if labels is None:

@@ -362,3 +362,20 @@ def test_mixed_float16_trains_with_finite_float32_metrics(loss):
     for name, values in history.items():
         assert np.isfinite(values).all(), name
     assert gan.generate(4).dtype == np.float32
+
+
+@pytest.mark.parametrize("n, sizes", [(12, [6, 6]), (10, [6, 4])])
+def test_groups_get_a_static_size_where_no_partial_last_group_exists(n, sizes):
+    # A static group size lets the step cut its critic batches as static slices (no gathers).
+    from keras_wgangp import pipeline
+
+    x = np.arange(2 * n, dtype="float32").reshape(n, 2)
+    dataset, _ = pipeline.make_dataset(x, 2, critic_steps=3, shuffle=False)
+    assert dataset.element_spec.shape[0] == (6 if n % 6 == 0 else None)
+    groups = list(dataset.as_numpy_iterator())
+    assert [len(group) for group in groups] == sizes
+    np.testing.assert_array_equal(np.concatenate(groups), x)
+    endless = tf.data.Dataset.from_tensor_slices(x).batch(2).repeat()
+    assert pipeline.make_dataset(endless, None, critic_steps=3, shuffle=False)[0].element_spec.shape[0] == 6
+    finite = tf.data.Dataset.from_tensor_slices(x).batch(2)
+    assert pipeline.make_dataset(finite, None, critic_steps=3, shuffle=False)[0].element_spec.shape[0] is None
