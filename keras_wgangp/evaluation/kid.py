@@ -27,6 +27,8 @@ def kernel_inception_distance(
     Each of `num_subsets` draws `subset_size` rows of each set (without
     replacement; all rows when a set is smaller) and computes the unbiased
     estimator; the mean and standard deviation over subsets are returned.
+    When both sets have at most `subset_size` rows every subset is the
+    whole of both, so the estimator is computed once (standard deviation 0).
 
     Args:
         features_a: Array `(n_a, d)`.
@@ -55,6 +57,8 @@ def kernel_inception_distance(
     m = min(subset_size, len(a), len(b))
     if m < 2:
         raise ValueError("KID needs at least 2 rows in each feature set.")
+    if m == len(a) == len(b):  # every subset is both whole sets, reordered: one computation
+        return _mmd2_unbiased(a, b, degree, gamma, coef0), 0.0
     rng = np.random.default_rng(seed)
     values = []
     for _ in range(num_subsets):
