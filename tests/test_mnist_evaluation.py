@@ -32,7 +32,7 @@ def test_real_stacked_mnist_covers_every_mode_with_a_small_kl():
 
 def test_a_collapsed_set_scores_one_mode_and_log_1000():
     images, labels = kw.data.stacked_mnist(1, seed=4, split="test")
-    collapsed = np.repeat(images, 500, axis=0)  # one triple, repeated
+    collapsed = np.repeat(images, 2000, axis=0)  # one triple; 2,000 shares the train test's real side
     result = ev.stacked_mode_coverage(collapsed, dataset="stacked_mnist")
     assert result["modes_covered"] == 1 and result["kl"] == pytest.approx(math.log(1000))
     measured = ev.evaluate_samples(collapsed, "stacked_mnist")
@@ -53,23 +53,24 @@ def test_real_training_digits_score_like_the_floor_and_cover_every_class():
 
 
 def test_the_real_side_is_read_from_the_cache_and_a_corrupt_file_is_rebuilt(monkeypatch):
-    samples, _ = kw.data.stacked_mnist(300, seed=7)
-    first = ev.evaluate_samples(samples, "stacked_mnist", seed=3)
-    (path,) = glob.glob(os.path.join(cache_dir(), "reference", "stacked_mnist_28_n300_seed3_v*.npz"))
+    # MNIST's 1,000 test digits, not the 10,000 test stacks: the cache is the same code for both.
+    samples = kw.data.mnist("train")[0][:300]
+    first = ev.evaluate_samples(samples, "mnist", seed=3)
+    (path,) = glob.glob(os.path.join(cache_dir(), "reference", "mnist_28_n300_seed3_v*.npz"))
 
     def no_real_images(*args):
         raise AssertionError("the real side was recomputed")
 
     with monkeypatch.context() as patch:
         patch.setattr(reference, "real_images", no_real_images)
-        assert ev.evaluate_samples(samples, "stacked_mnist", seed=3) == first  # read from the file
+        assert ev.evaluate_samples(samples, "mnist", seed=3) == first  # read from the file
     with open(path, "wb") as handle:
         handle.write(b"PK\x03\x04 half a file")
-    assert ev.evaluate_samples(samples, "stacked_mnist", seed=3) == first  # rebuilt, not trusted
+    assert ev.evaluate_samples(samples, "mnist", seed=3) == first  # rebuilt, not trusted
     with np.load(path) as stored:
         assert set(stored.files) == {"features", "floor_fid", "neighbour_rows", "radii_3", "radii_5"}
     np.savez(path, features=np.zeros((3, 384)))  # a file of another layout: rebuilt too
-    assert ev.evaluate_samples(samples, "stacked_mnist", seed=3) == first
+    assert ev.evaluate_samples(samples, "mnist", seed=3) == first
     assert not glob.glob(path + ".*.tmp.npz")
 
 
@@ -97,9 +98,14 @@ def test_train_and_evaluate_commands_on_mnist_conditional(tmp_path, capsys):
     assert summary["num_classes"] == 10 and "overall" in summary["conditional_accuracy"]
 
 
-def test_train_command_on_stacked_mnist(tmp_path, capsys):
+def test_train_command_on_stacked_mnist(tmp_path, capsys, monkeypatch):
+    from keras_wgangp import training
     from keras_wgangp.cli import main
+    from keras_wgangp.evaluation import protocol
 
+    # The wiring is under test, not the sample counts: 2,000 samples instead of 10,000 and 26,000.
+    monkeypatch.setattr(training, "STACKED_WATCH_SAMPLES", 2000)
+    monkeypatch.setitem(protocol.DEFAULT_SAMPLES, "stacked_mnist", 2000)
     assert main(["train", "--dataset", "stacked_mnist", *TINY, "--output", str(tmp_path / "s")]) == 0
     second_line = capsys.readouterr().out.splitlines()[1]  # after the precision
     assert second_line.startswith("Data: stacked_mnist, three of the 4,000 training digits")
@@ -109,6 +115,6 @@ def test_train_command_on_stacked_mnist(tmp_path, capsys):
     assert summary["settings"]["image_size"] == 28 and summary["settings"]["loss"] == "non_saturating"
     capsys.readouterr()
     argv = ["evaluate", "--model", str(tmp_path / "s" / "model.keras"), "--dataset", "stacked_mnist"]
-    assert main([*argv, "--num", "300", "--json"]) == 0
+    assert main([*argv, "--num", "2000", "--json"]) == 0  # the count of the cached real side above
     result = json.loads(capsys.readouterr().out)
-    assert result["num_samples"] == 300 and {"modes_covered", "kl", "fid", "recall"} <= set(result)
+    assert result["num_samples"] == 2000 and {"modes_covered", "kl", "fid", "recall"} <= set(result)
