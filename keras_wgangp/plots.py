@@ -303,11 +303,17 @@ def save_samples_png(samples: np.ndarray, path: str, value_range: tuple[float, f
     return save_figure(figure, path)
 
 
-def save_image_grid(grid: np.ndarray, path: str) -> str:
-    """Writes a grid from `image_grid` as a PNG at its own pixels, enlarged to about 384 pixels.
+# The longer side a saved grid is enlarged towards: an 8×8 grid of 28×28 digits (233 pixels)
+# becomes 699, each digit 84 pixels wide, which a person can read on a page.
+GRID_PIXELS = 768
 
-    Small images (8×8 digits) are enlarged by a whole factor with
-    nearest-neighbour repetition, so their pixels stay sharp.
+
+def save_image_grid(grid: np.ndarray, path: str) -> str:
+    """Writes a grid from `image_grid` as a PNG, enlarged towards `GRID_PIXELS` (768) pixels.
+
+    The grid is enlarged by the largest whole factor that keeps its longer
+    side within 768 pixels, by nearest-neighbour repetition, so the pixels
+    stay sharp; grids already that large are written at their own pixels.
 
     Args:
         grid: A float array in [0, 1] of shape `(h, w, 1)` or `(h, w, 3)`.
@@ -324,8 +330,7 @@ def save_image_grid(grid: np.ndarray, path: str) -> str:
     """
     from matplotlib import image as mpimg
 
-    # Nearest-neighbour upscaling so small images (8x8 digits) stay visible.
-    scale = max(1, 384 // max(grid.shape[:2]))
+    scale = max(1, GRID_PIXELS // max(grid.shape[:2]))
     grid = grid.repeat(scale, axis=0).repeat(scale, axis=1)
     if grid.shape[-1] == 1:
         mpimg.imsave(path, grid[..., 0], cmap="gray", vmin=0.0, vmax=1.0)

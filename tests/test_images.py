@@ -112,6 +112,22 @@ def test_image_grid_layout_and_value_range():
     assert grid[6:10, 11:15].min() == 1.0  # the empty sixth slot stays white
 
 
+@pytest.mark.parametrize(("side", "scale"), [(28, 3), (16, 5), (64, 1)])
+def test_saved_grids_are_enlarged_by_whole_factors_to_a_readable_size(tmp_path, side, scale):
+    from PIL import Image
+
+    from keras_wgangp.plots import save_image_grid
+
+    images = np.linspace(-1, 1, 64 * side * side).reshape(64, side, side, 1)
+    grid = image_grid(images)  # 8 x 8 tiles of side + 1 pixels, plus 1
+    path = save_image_grid(grid, str(tmp_path / "g.png"))
+    with Image.open(path) as png:
+        assert png.size == (scale * (8 * (side + 1) + 1),) * 2  # 28x28 digits: 699 pixels, 84 per digit
+        pixels = np.asarray(png.convert("L"), "float32")
+    block = pixels[scale : 2 * scale, scale : 2 * scale]  # the first image's first pixel, enlarged
+    assert block.min() == block.max()  # nearest-neighbour repetition: no blur
+
+
 def test_sample_images_uses_fixed_latents_and_writes_tensorboard(tmp_path):
     gan = kw.WGANGP(
         A.dcgan_generator(8, (8, 8, 1), filters=4), A.dcgan_critic((8, 8, 1), filters=4), critic_steps=1
