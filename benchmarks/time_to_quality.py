@@ -58,6 +58,7 @@ def recipe_of(objective: str) -> recipes.Recipe:
         recipe = dataclasses.replace(
             recipe, loss="wasserstein", penalty="gradient_penalty", gp_weight=images.gp_weight,
             critic_steps=images.critic_steps, critic_rate_ratio=images.critic_rate_ratio,
+            learning_rate=images.learning_rate,
         )  # fmt: skip
     return recipe
 
