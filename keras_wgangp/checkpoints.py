@@ -70,7 +70,8 @@ def write_failed(what: str, path: str, error: OSError, kept: str) -> WriteFailed
 
     Examples:
         >>> full = OSError(errno.ENOSPC, "No space left on device")
-        >>> print(write_failed("the model", "/run/model.keras", full, "the checkpoint is kept"))
+        >>> message = str(write_failed("the model", "/run/model.keras", full, "the checkpoint is kept"))
+        >>> print(message)  # doctest: +NORMALIZE_WHITESPACE
         could not write the model in /run (No space left on device); the checkpoint is kept:
         free some space and rerun the same command to resume
     """
